@@ -1,5 +1,6 @@
 // Reads what a breakpoint means: function-breakpoint text (`epoch 5`, `epoch 3..10`, `every 5 epochs`, `batch 100`), hit counts,
 // and line breakpoints on the "epochs" line of segscope.json or on an epoch's line of the SegScope Timeline document.
+import { lineAndCharacter, parseJsonWithPositions } from '../config/validate';
 
 /** Epochs a breakpoint applies to: from..to (inclusive), every n-th epoch of that range counted from epoch `every`. */
 export interface EpochSet {
@@ -113,11 +114,19 @@ export function parseHitCondition(text: string): HitTest {
   }
 }
 
-/** The 1-based line of the `"epochs"` key in segscope.json text, or undefined if the file does not set it. */
+/** The 1-based line of the `train.epochs` key in segscope.json text, or undefined if the file does not set it. */
 export function findEpochsLine(jsonText: string): number | undefined {
-  const lines = jsonText.split(/\r?\n/);
-  const index = lines.findIndex((line) => /"epochs"\s*:/.test(line));
-  return index < 0 ? undefined : index + 1;
+  try {
+    const root = parseJsonWithPositions(jsonText);
+    if (root.kind !== 'object') return undefined;
+    const train = root.properties.find((p) => p.key === 'train')?.value;
+    const epochs = train?.kind === 'object' ? train.properties.find((p) => p.key === 'epochs') : undefined;
+    return epochs ? lineAndCharacter(jsonText, epochs.keyOffset).line + 1 : undefined;
+  } catch {
+    // Half-typed JSON while editing: fall back to the first line that looks like the key.
+    const index = jsonText.split(/\r?\n/).findIndex((line) => /"epochs"\s*:/.test(line));
+    return index < 0 ? undefined : index + 1;
+  }
 }
 
 /** URI scheme of the read-only SegScope Timeline document (line N = epoch N). */

@@ -24,5 +24,5 @@ export function timelineText(epochs: number, metrics: ReadonlyMap<number, EpochM
 
 /** The timeline's URI for a config: the run name as path, the config path as query (so it can be shown before a run starts). */
 export function timelineUri(runName: string, configPath: string): string {
-  return `${TIMELINE_SCHEME}:/${encodeURIComponent(runName)}.timeline?${encodeURIComponent(configPath)}`;
+  return `${TIMELINE_SCHEME}:/${encodeURIComponent(runName)}.${TIMELINE_SCHEME}?${encodeURIComponent(configPath)}`;
 }

@@ -12,6 +12,8 @@ export interface DashboardRun {
   findings: Finding[];
   /** True while a trainer writes to this run. */
   live: boolean;
+  /** Absolute path of the run folder on the host; the page keeps it in its view state so the panel can be restored after a reload. */
+  runDir?: string;
 }
 
 export type HostToWebview =

@@ -7,6 +7,9 @@ export class Unavailable {
   constructor(readonly why: string) {}
 }
 
+/** Thrown when an expression needs a value that does not exist yet; a breakpoint condition is then simply false. */
+export class NotYetError extends ExpressionError {}
+
 export type Value = number | string | boolean | null | ValueTree;
 export interface ValueTree { readonly [key: string]: Value | Unavailable }
 
@@ -46,7 +49,7 @@ function member(object: Value, key: string, where: string, pos: number): Value {
   if (!isTree(object)) throw new ExpressionError(`${where} is ${typeName(object)}, it has no "${key}"`, pos);
   const found = lookup(object, key);
   if (found === undefined) throw new ExpressionError(`${where} has no "${key}"; it has ${knownKeys(object)}`, pos);
-  if (found instanceof Unavailable) throw new ExpressionError(`${where === 'scope' ? key : `${where}.${key}`} has no value yet: ${found.why}`, pos);
+  if (found instanceof Unavailable) throw new NotYetError(`${where}.${key} has no value yet: ${found.why}`, pos);
   return found;
 }
 
@@ -116,7 +119,7 @@ export function evaluate(expr: Expr, scope: ValueTree): Value {
     case 'name': {
       const found = lookup(scope, expr.name);
       if (found === undefined) throw new ExpressionError(`Unknown name "${expr.name}"; known names: ${knownKeys(scope)}`, expr.pos);
-      if (found instanceof Unavailable) throw new ExpressionError(`${expr.name} has no value yet: ${found.why}`, expr.pos);
+      if (found instanceof Unavailable) throw new NotYetError(`${expr.name} has no value yet: ${found.why}`, expr.pos);
       return found;
     }
     case 'member': return member(evaluate(expr.object, scope), expr.name, pathOf(expr.object), expr.pos);

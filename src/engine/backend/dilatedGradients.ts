@@ -46,7 +46,7 @@ const conv2dGradient: tf.GradConfig = {
   },
 };
 
-/** Same as tfjs-core's DepthwiseConv2dNative gradient for dilation 1; composed ops for dilation > 1. */
+/** Same as tfjs-core's DepthwiseConv2dNative gradient for dilation 1 (and on wasm); composed ops for dilation > 1. */
 const depthwiseGradient: tf.GradConfig = {
   kernelName: 'DepthwiseConv2dNative',
   inputsToSave: ['x', 'filter'],
@@ -54,7 +54,8 @@ const depthwiseGradient: tf.GradConfig = {
     const [x, filter] = saved as tf.Tensor4D[];
     const dy4 = dy as tf.Tensor4D;
     const g = geometry(attrs);
-    if (!isDilated(g.dilations)) {
+    // On wasm our backprop kernels handle dilation directly (the cpu ones ignore it, so elsewhere compose from ops).
+    if (!isDilated(g.dilations) || tf.getBackend() === 'wasm') {
       const common = { strides: g.strides, dilations: g.dilations, pad: g.pad, dimRoundingMode: g.dimRoundingMode };
       return {
         x: () => run('DepthwiseConv2dNativeBackpropInput', { dy: dy4, filter }, { ...common, inputShape: x.shape }),

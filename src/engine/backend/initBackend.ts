@@ -7,8 +7,9 @@ import type { BackendChoice } from '../../protocol/config';
 import type { BackendReport } from '../../protocol/runFolder';
 import { registerDilatedConvGradients } from './dilatedGradients';
 import { enableLayersDilation } from './layersDilation';
-import { configureWasm, withThreadCap } from './wasmLoader';
-import { registerWasmTrainingKernels, registeredWasmTrainingKernels } from './wasmTrainingKernels';
+import { configureWasm, letWasmThreadsIdle, withThreadCap } from './wasmLoader';
+import { registerWasmSpeedKernels, registeredWasmSpeedKernels } from './wasmFastKernels';
+import { registerWasmTrainingKernels, registeredWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasmTrainingKernels';
 
 type BackendName = Exclude<BackendChoice, 'auto'>;
 
@@ -72,6 +73,8 @@ async function tryWasm(threads: number): Promise<Attempt> {
   const attempt = await withThreadCap(plan.threads, () => setBackend('wasm'));
   if (!attempt.ok) return attempt;
   registerWasmTrainingKernels();
+  registerWasmSpeedKernels();
+  letWasmThreadsIdle(tf.findBackend('wasm'));
   const actual = getThreadsCount();
   return { ok: true, simd: plan.simd, threads: actual, note: plan.threadsNote };
 }
@@ -105,7 +108,13 @@ async function withConsoleLogOnStderr<T>(work: () => Promise<T>): Promise<T> {
 }
 
 function kernelsFor(name: BackendName): string[] {
-  return name === 'wasm' ? [...registeredWasmTrainingKernels(), ...EVERY_BACKEND] : [...EVERY_BACKEND];
+  if (name !== 'wasm') return [...EVERY_BACKEND];
+  const training = registeredWasmTrainingKernels();
+  const speed = registeredWasmSpeedKernels();
+  // A training kernel may itself have been replaced by a faster version; it is still one we added.
+  const added = WASM_TRAINING_KERNELS.filter((k) => training.includes(k) || speed.includes(k));
+  const faster = speed.filter((k) => !(WASM_TRAINING_KERNELS as readonly string[]).includes(k)).map((k) => `${k} (faster)`);
+  return [...added, ...faster, ...EVERY_BACKEND];
 }
 
 const done = new Map<string, BackendReport>();

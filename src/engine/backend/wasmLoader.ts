@@ -129,6 +129,15 @@ export async function withThreadCap<T>(threads: number, start: () => Promise<T>)
   }
 }
 
+/**
+ * Emscripten ref()s each worker that runs a pthread, so XNNPACK's idle pool would keep Node alive forever.
+ * The pool is created while the backend starts; unref its workers so the process can exit when its work is done.
+ */
+export function letWasmThreadsIdle(backend: unknown): void {
+  const pthreads = (backend as { wasm?: { PThread?: { runningWorkers?: { unref?: () => void }[] } } }).wasm?.PThread;
+  for (const worker of pthreads?.runningWorkers ?? []) worker.unref?.();
+}
+
 function writeOnce(dir: string, file: string, text: string): void {
   if (existsSync(file)) return;
   mkdirSync(dir, { recursive: true });

@@ -3,19 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   asPair, conv2dFilterGradient, depthwiseFilterGradient, depthwiseInputGradient, type ConvGeometry, type PadSpec,
 } from './convMath';
+import { composedKernel } from './composedKernel';
 
 /** Names of the kernels registered by registerWasmTrainingKernels, in the order they are registered. */
 export const WASM_TRAINING_KERNELS = [
   'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
 ] as const;
-
-/** The engine hands kernels the op's Tensors; wrap a bare TensorInfo just in case (sharing its data, not copying). */
-function asTensor(info: tf.TensorInfo, owned: tf.Tensor[]): tf.Tensor4D {
-  if (info instanceof tf.Tensor) return info as tf.Tensor4D;
-  const t = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
-  owned.push(t);
-  return t;
-}
 
 function geometry(attrs: tf.NamedAttrMap): ConvGeometry {
   return {
@@ -26,35 +19,23 @@ function geometry(attrs: tf.NamedAttrMap): ConvGeometry {
   };
 }
 
-/** Runs a composed kernel: ops inside a kernel are not taped; the result is returned as a Tensor, which the engine accepts. */
-function composed(inputs: tf.NamedTensorInfoMap, body: (t: Record<string, tf.Tensor4D>) => tf.Tensor): tf.Tensor {
-  const owned: tf.Tensor[] = [];
-  try {
-    const tensors: Record<string, tf.Tensor4D> = {};
-    for (const [name, info] of Object.entries(inputs)) if (info) tensors[name] = asTensor(info, owned);
-    return tf.tidy(() => body(tensors));
-  } finally {
-    for (const t of owned) t.dispose();
-  }
-}
-
 const kernels: tf.KernelConfig[] = [
   {
     kernelName: 'Conv2DBackpropFilter', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs = {} }) => composed(inputs, ({ x, dy }) => {
+    kernelFunc: ({ inputs, attrs = {} }) => composedKernel(inputs, ({ x, dy }) => {
       if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') throw new Error('wasm Conv2DBackpropFilter supports only NHWC');
       return conv2dFilterGradient(x, dy, attrs.filterShape as number[], geometry(attrs));
-    }) as unknown as tf.TensorInfo,
+    }),
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs = {} }) => composed(inputs, ({ x, dy }) =>
-      depthwiseFilterGradient(x, dy, attrs.filterShape as number[], geometry(attrs))) as unknown as tf.TensorInfo,
+    kernelFunc: ({ inputs, attrs = {} }) => composedKernel(inputs, ({ x, dy }) =>
+      depthwiseFilterGradient(x, dy, attrs.filterShape as number[], geometry(attrs))),
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs = {} }) => composed(inputs, ({ dy, filter }) =>
-      depthwiseInputGradient(attrs.inputShape as number[], dy, filter, geometry(attrs))) as unknown as tf.TensorInfo,
+    kernelFunc: ({ inputs, attrs = {} }) => composedKernel(inputs, ({ dy, filter }) =>
+      depthwiseInputGradient(attrs.inputShape as number[], dy, filter, geometry(attrs))),
   },
 ];
 

@@ -142,7 +142,7 @@ export function renderDemoImage(
   const image = new Float32Array(n * 3);
   paintBackground(image, size, random);
   const labels = new Uint8Array(n);
-  const objectCount = 1 + Math.floor(random() * 3);
+  const objectCount = 1 + Math.floor(random() * 4);
   const regions: Uint8Array[] = [];
   for (let o = 0; o < objectCount; o++) {
     const cls = Math.floor(random() * objectClasses.length);
@@ -180,7 +180,7 @@ function paintBackground(image: Float32Array, size: number, random: () => number
 function paintObject(
   image: Float32Array, labels: Uint8Array, size: number, cls: ObjectClass, label: number, random: () => number,
 ): Uint8Array {
-  const radius = size * (0.12 + random() * 0.13);
+  const radius = size * (0.14 + random() * 0.13);
   const cx = size * (0.15 + random() * 0.7), cy = size * (0.15 + random() * 0.7);
   const angle = random() * Math.PI * 2;
   const hue = (cls.hue + (random() * 2 - 1) * 0.3 + 1) % 1;

@@ -1,15 +1,17 @@
 // Opens a split of a VOC-layout or image/mask-folder dataset and streams preprocessed, prefetched batches as typed arrays.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedConfig } from '../../config/resolve';
 import type { RunEvent } from '../../protocol/runEvents';
-import { DecodeError, decodeImage, decodeMask, type DecodedImage, type DecodedMask } from './codecs';
+import { DecodeWorker } from './decodePool';
 import { listSplit, type SampleFiles } from './layout';
 import { vocColorToClass } from './palette';
-import {
-  evalPlacement, normalizeRgb, padColor, placeImage, placeMask, trainPlacement, type Placement,
-} from './preprocess';
+import { normalizeRgb } from './preprocess';
 import { hashSeed, seededRandom, shuffled } from './random';
+import {
+  loadSample, placementFor, renderJob, renderLoaded, type LoadedSample, type RenderJob, type RenderResult, type RenderSettings,
+} from './sampleRenderer';
+
+export type { LoadedSample } from './sampleRenderer';
 
 export interface SegSample {
   id: string;
@@ -54,13 +56,13 @@ export interface Dataset {
   sample(id: string): Promise<SegSample>;
   /** Pixels per class (0..C-1) over the split's masks at their original size; void and out-of-range values excluded. */
   classPixelCounts?(): Promise<number[]>;
+  /** Stops the decode worker (optional: an idle worker never keeps the process alive). */
+  close?(): Promise<void>;
 }
 
-/** A sample decoded at its original size, image and mask checked against each other. */
-export interface LoadedSample {
-  id: string;
-  image: DecodedImage;
-  mask: DecodedMask;
+export interface OpenOptions {
+  /** Decode on a worker thread (default true; falls back to the calling thread if the worker script is missing). */
+  decodeWorker?: boolean;
 }
 
 /**
@@ -68,16 +70,15 @@ export interface LoadedSample {
  * names nothing readable throws an error naming the split file.
  */
 export async function openDataset(
-  cfg: ResolvedConfig, configDir: string, split: 'train' | 'val', onEvent?: (e: RunEvent) => void,
+  cfg: ResolvedConfig, configDir: string, split: 'train' | 'val', onEvent?: (e: RunEvent) => void, options: OpenOptions = {},
 ): Promise<Dataset> {
   const root = path.resolve(configDir, cfg.data.root);
   const splitName = split === 'train' ? cfg.data.trainSplit : cfg.data.valSplit;
   const listing = listSplit(cfg.data, root, splitName);
-  const skip = (file: string, why: string) =>
-    onEvent?.({ type: 'data/skipped', time: new Date().toISOString(), file, why });
-  for (const m of listing.missing) skip(m.file, m.why);
+  const emit = onEvent ?? (() => undefined);
+  for (const m of listing.missing) emit({ type: 'data/skipped', time: new Date().toISOString(), file: m.file, why: m.why });
   const samples = cfg.data.limit ? listing.samples.slice(0, cfg.data.limit) : listing.samples;
-  const dataset = new FileDataset(splitName, samples, cfg, skip);
+  const dataset = new FileDataset(splitName, samples, cfg, emit, options.decodeWorker ?? true);
   if (!(await dataset.firstReadable())) {
     throw new Error(`split '${splitName}' (${listing.source}) names no readable image/mask pair `
       + `(${listing.samples.length} listed with both files, ${listing.missing.length} files missing)`);
@@ -85,43 +86,36 @@ export async function openDataset(
   return dataset;
 }
 
-/** Reads and decodes one image/mask pair; throws a DecodeError naming the bad file. */
-export async function loadSample(files: SampleFiles, cfg: ResolvedConfig): Promise<LoadedSample> {
-  const [imageBytes, maskBytes] = await Promise.all([readBytes(files.image), readBytes(files.mask)]);
-  const image = decodeImage(imageBytes, files.image);
-  const mask = decodeMask(maskBytes, files.mask, {
-    ignoreLabel: cfg.data.ignoreLabel,
-    colorToClass: cfg.data.colorToClass ?? vocColorToClass(cfg.numClasses, cfg.data.ignoreLabel),
-  });
-  if (mask.width !== image.width || mask.height !== image.height) {
-    throw new DecodeError(files.mask, `mask is ${mask.width}x${mask.height} but its image is ${image.width}x${image.height}`);
-  }
-  return { id: files.id, image, mask };
+/** The plain-data part of the config that rendering needs. */
+export function renderSettings(cfg: ResolvedConfig): RenderSettings {
+  const { inputSize, ignoreLabel, maskResize, normalize, augment } = cfg.data;
+  return {
+    inputSize, ignoreLabel, maskResize, normalize, augment,
+    colorToClass: cfg.data.colorToClass ?? vocColorToClass(cfg.numClasses, ignoreLabel),
+  };
 }
 
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    throw new DecodeError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
-/** Lets other work (the training step, I/O) run between two decodes. */
+/** Lets other work (the training step, I/O) run between two decodes on the calling thread. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class FileDataset implements Dataset {
   readonly size: number;
+  private readonly settings: RenderSettings;
   private readonly unreadable = new Set<string>();
   private pixelCounts?: Promise<number[]>;
+  private closed = false;
+  /** Started on the first batch; null when decoding on this thread. */
+  private worker?: DecodeWorker | null;
 
   constructor(
     readonly split: string,
     private readonly samples: SampleFiles[],
     private readonly cfg: ResolvedConfig,
-    private readonly skip: (file: string, why: string) => void,
+    private readonly emit: (e: RunEvent) => void,
+    private readonly useWorker: boolean,
   ) {
     this.size = cfg.data.inputSize;
+    this.settings = renderSettings(cfg);
   }
 
   get ids(): string[] {
@@ -142,46 +136,68 @@ class FileDataset implements Dataset {
       : this.samples.slice();
     let cursor = 0;
     let made = 0;
+    let abandoned = false;
+    const stopped = () => abandoned || this.closed;
     const produceNext = async (): Promise<SegBatch | null> => {
-      if (opts.limitBatches !== undefined && made >= opts.limitBatches) return null;
+      if (stopped() || (opts.limitBatches !== undefined && made >= opts.limitBatches)) return null;
       const picked: { id: string; rgb: Uint8Array; mask: Uint8Array }[] = [];
       while (picked.length < opts.batchSize && cursor < order.length) {
-        const files = order[cursor++];
-        if (this.unreadable.has(files.id)) continue;
-        const loaded = await this.tryLoad(files);
-        if (!loaded) continue;
-        const placement = opts.augment
-          ? trainPlacement(loaded.image.width, loaded.image.height, this.size, this.cfg.data.augment,
-            seededRandom(hashSeed(opts.seed, opts.epoch, files.id)))
-          : evalPlacement(loaded.image.width, loaded.image.height, this.size);
-        picked.push({ id: files.id, ...this.render(loaded, placement) });
-        await yieldToEventLoop();
+        // Ask for as many as are missing at once (the worker queues them); bad files are replaced by the next ones.
+        const jobs: RenderJob[] = [];
+        while (jobs.length < opts.batchSize - picked.length && cursor < order.length) {
+          const files = order[cursor++];
+          if (!this.unreadable.has(files.id)) jobs.push({ files, augment: opts.augment, seed: opts.seed, epoch: opts.epoch });
+        }
+        const results = await Promise.all(jobs.map((job) => this.render(job)));
+        if (stopped()) return null;
+        for (const result of results) {
+          if (result.ok) picked.push(result);
+          else this.markUnreadable(result.id, result.file, result.why);
+        }
       }
       if (picked.length === 0 || (opts.dropLast && picked.length < opts.batchSize)) return null;
       made++;
       return this.assemble(picked);
     };
     // One batch ahead: the next batch is read and decoded while the consumer works on the current one.
-    let pending = produceNext();
-    while (true) {
-      const batch = await pending;
-      if (!batch) return;
-      pending = produceNext();
-      yield batch;
+    const ahead = () => {
+      const next = produceNext();
+      next.catch(() => undefined); // an abandoned prefetch must not become an unhandled rejection
+      return next;
+    };
+    let pending = ahead();
+    try {
+      while (true) {
+        const batch = await pending;
+        if (!batch) return;
+        pending = ahead();
+        yield batch;
+      }
+    } finally {
+      // The consumer stopped early (break, limit, error): the prefetch in flight starts nothing new.
+      abandoned = true;
     }
   }
 
   async sample(id: string): Promise<SegSample> {
     const files = this.samples.find((s) => s.id === id);
     if (!files) throw new Error(`'${id}' is not in split '${this.split}'`);
-    const loaded = await loadSample(files, this.cfg);
-    const { rgb, mask } = this.render(loaded, evalPlacement(loaded.image.width, loaded.image.height, this.size));
+    const loaded = await loadSample(files, this.settings);
+    const job = { augment: false, seed: 0, epoch: 0 };
+    const { rgb, mask } = renderLoaded(loaded, placementFor(loaded, job, this.settings), this.settings);
     return { id, rgb, image: normalizeRgb(rgb, this.cfg.data.normalize), mask };
   }
 
   classPixelCounts(): Promise<number[]> {
     this.pixelCounts ??= this.countClassPixels();
     return this.pixelCounts;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.close();
   }
 
   private async countClassPixels(): Promise<number[]> {
@@ -196,24 +212,39 @@ class FileDataset implements Dataset {
     return counts;
   }
 
-  private async tryLoad(files: SampleFiles): Promise<LoadedSample | null> {
-    try {
-      return await loadSample(files, this.cfg);
-    } catch (e) {
-      this.unreadable.add(files.id);
-      if (e instanceof DecodeError) this.skip(e.file, e.why);
-      else this.skip(files.image, (e as Error).message);
-      return null;
+  /** Renders on the worker when there is one; falls back to this thread (for good) if the worker fails. */
+  private async render(job: RenderJob): Promise<RenderResult> {
+    if (this.worker === undefined) {
+      this.worker = this.useWorker ? DecodeWorker.start(this.settings) : null;
+      if (this.useWorker && !this.worker) {
+        this.emit({ type: 'warning', time: new Date().toISOString(), message: 'decodeWorker.js was not found next to the program; images are decoded on the training thread (slower)' });
+      }
     }
+    if (this.worker) {
+      try {
+        return await this.worker.run(job);
+      } catch (e) {
+        if (this.closed) return { ok: false, id: job.files.id, file: job.files.image, why: 'dataset closed' };
+        this.emit({ type: 'warning', time: new Date().toISOString(), message: `data decoding moved back to the training thread: ${(e as Error).message}` });
+        this.worker = null;
+      }
+    }
+    const result = await renderJob(job, this.settings);
+    await yieldToEventLoop();
+    return result;
   }
 
-  private render(loaded: LoadedSample, placement: Placement): { rgb: Uint8Array; mask: Uint8Array } {
-    const { image, mask } = loaded;
-    const { inputSize, ignoreLabel, maskResize, normalize } = this.cfg.data;
-    return {
-      rgb: placeImage(image.rgb, image.width, image.height, placement, inputSize, padColor(normalize)),
-      mask: placeMask(mask.labels, mask.width, mask.height, placement, inputSize, ignoreLabel, maskResize),
-    };
+  private async tryLoad(files: SampleFiles): Promise<LoadedSample | null> {
+    const result = await loadSample(files, this.settings).catch((e: unknown) => e as Error & { file?: string; why?: string });
+    if (!(result instanceof Error)) return result;
+    this.markUnreadable(files.id, result.file ?? files.image, result.why ?? result.message);
+    return null;
+  }
+
+  private markUnreadable(id: string, file: string, why: string): void {
+    if (this.unreadable.has(id)) return;
+    this.unreadable.add(id);
+    this.emit({ type: 'data/skipped', time: new Date().toISOString(), file, why });
   }
 
   private assemble(picked: { id: string; rgb: Uint8Array; mask: Uint8Array }[]): SegBatch {

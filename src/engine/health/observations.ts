@@ -146,8 +146,8 @@ export interface EpochObservations {
   confusion?: number[][];
   /** Per-class IoU of earlier epochs, oldest first (to see IoU stuck at 0); optional. */
   iouHistory?: (number | null)[][];
-  /** Statistics from the last batch: gradNorm and updateRatio per layer (protocol LayerStats). */
-  layers: Record<string, LayerStats>;
+  /** Per layer: gradNorm and updateRatio from the last batch(es) (protocol LayerStats; other fields unused). */
+  layers: Record<string, Partial<LayerStats>>;
   deadUnits?: Record<string, DeadUnits>;
   frozenBatchNormDrift?: BatchNormDrift[];
   frozenBatchNorm?: FrozenBatchNormProbe[];

@@ -67,6 +67,6 @@ export function buildDeepLabV3Plus(o: DeepLabOptions): tfl.LayersModel {
   y = f.sepConv('decoder/conv2', y, D);
   y = f.conv('head/logits', y, { filters: o.numClasses, kernel: 1, bias: true, init: 'glorot' });
   y = f.resize('head/upsample', y, o.inputSize, o.inputSize);
-  if (o.finalSoftmax) y = f.apply(tfl.layers.softmax({ name: f.name('head/softmax') }), y);
+  if (o.finalSoftmax) y = f.apply(tfl.layers.softmax({ axis: -1, name: f.name('head/softmax') }), y);
   return tfl.model({ inputs: input, outputs: y, name: o.name ?? `deeplabv3plus_${o.backbone}` });
 }

@@ -9,6 +9,28 @@ export interface ResizeArgs extends LayerArgs {
   width: number;
 }
 
+/**
+ * Align-corners bilinear resize whose gradient has the input's shape: tfjs-backend-cpu 4.22's ResizeBilinearGrad
+ * returns [B, w, h, C] (height and width swapped) for non-square inputs; its values are laid out correctly.
+ */
+function resizeAlignCorners(x: tf.Tensor4D, height: number, width: number): tf.Tensor4D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor4D;
+    (args[1] as tf.GradSaveFunc)([input]);
+    return {
+      value: tf.image.resizeBilinear(input, [height, width], true),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const images = saved[0];
+        const dx = tf.engine().runKernel('ResizeBilinearGrad', { images, dy: dy as tf.Tensor }, {
+          alignCorners: true, halfPixelCenters: false,
+        }) as tf.Tensor;
+        return tf.reshape(dx, images.shape);
+      },
+    };
+  });
+  return op(x) as tf.Tensor4D;
+}
+
 /** Resizes [B, h, w, C] to [B, height, width, C] like PyTorch's interpolate(mode='bilinear', align_corners=True). */
 export class Resize extends tfl.layers.Layer {
   static className = 'SegScopeResizeBilinear';
@@ -30,7 +52,7 @@ export class Resize extends tfl.layers.Layer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       if (x.shape[1] === this.height && x.shape[2] === this.width) return x.clone();
-      return tf.image.resizeBilinear(x, [this.height, this.width], true);
+      return resizeAlignCorners(x, this.height, this.width);
     });
   }
 

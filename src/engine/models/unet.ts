@@ -43,6 +43,6 @@ export function buildUNet(o: UNetOptions): tfl.LayersModel {
     x = doubleConv(`decoder/level${level}`, x, filters);
   }
   let out = f.conv('head/logits', x, { filters: o.numClasses, kernel: 1, bias: true, init: 'glorot' });
-  if (o.finalSoftmax) out = f.apply(tfl.layers.softmax({ name: f.name('head/softmax') }), out);
+  if (o.finalSoftmax) out = f.apply(tfl.layers.softmax({ axis: -1, name: f.name('head/softmax') }), out);
   return tfl.model({ inputs: input, outputs: out, name: 'unet' });
 }

@@ -61,7 +61,8 @@ interface EpochTiming {
   writeMs: number;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** A full event-loop turn (timers → poll → check), so IPC messages and signals are handled between batches. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 const isoNow = () => new Date().toISOString();
 
 export class TrainingSession {
@@ -378,13 +379,13 @@ export class TrainingSession {
     };
     await this.folder.writeEpoch(epoch, (write) => {
       for (const [relative, data] of files) write(relative, data);
+      timing.writeMs = performance.now() - t;
       metrics.durationMs = performance.now() - epochStart;
       write(runPaths.metrics(epoch), JSON.stringify(metrics));
     });
     const stop = this.earlyStopping?.update(epoch, val) ?? false;
     this.state = { epochsDone: epoch, batchInEpoch: 0, step: this.state.step };
     await this.saveCheckpoint();
-    timing.writeMs = performance.now() - t;
     this.epochDurations.push(metrics.durationMs);
     const remaining = this.cfg.train.epochs - epoch;
     const average = this.epochDurations.reduce((a, b) => a + b, 0) / this.epochDurations.length;

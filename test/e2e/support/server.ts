@@ -65,7 +65,7 @@ export function userDataDir(stateDir: string): string {
   return path.join(stateDir, 'user-data');
 }
 
-/** Logs of the extension hosts (exthostN/remoteexthost.log, output channels in exthostN/output_logging_*/), one sub-folder per start. */
+/** Logs of the extension hosts: exthostN/remoteexthost.log and the output channels in exthostN/output_logging_<time>; one sub-folder per start. */
 export function extensionHostLogsDir(stateDir: string): string {
   return path.join(userDataDir(stateDir), 'logs');
 }

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients
 import { loadLossModule, makeLoss, inverseFrequencyWeights } from '../../../src/engine/losses';
 import type { ResolvedConfig } from '../../../src/config/resolve';
 
@@ -185,7 +186,8 @@ test('void pixels: their logits do not matter for index / one-hot zero, but do f
       close(lossValue(c, LABELS, changed), lossValue(c, LABELS, LOGITS));
     }
     const value = cfg({ type, target: 'onehot', onehotIgnore: 'value' });
-    assert.ok(Math.abs(lossValue(value, LABELS, changed) - lossValue(value, LABELS, LOGITS)) > 1e-3, `${type} value mode`);
+    // Dice barely moves (Σ_c p_c = 1 at the void pixel makes the 255 terms nearly cancel), CE by hundreds.
+    assert.ok(Math.abs(lossValue(value, LABELS, changed) - lossValue(value, LABELS, LOGITS)) > 1e-5, `${type} value mode`);
   }
 });
 
@@ -210,7 +212,7 @@ test('stable for huge logits (log-softmax), and labels outside 0..C−1 count as
   assert.ok(Number.isFinite(v));
   close(v, 0, 1e-6);
   const wrong = lossValue(cfg({}), [1, 0, VOID, 2], big);
-  close(wrong, 2000 / 3, 1e-4);
+  close(wrong, (2000 + 1000 + 1000) / 3, 1e-4);
   close(lossValue(cfg({}), [0, 2, 7, 1], LOGITS), lossValue(cfg({}), LABELS, LOGITS));
 });
 

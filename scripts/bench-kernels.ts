@@ -1,0 +1,97 @@
+// Micro-benchmark: milliseconds per kernel for training-sized tensors on the chosen backend.
+// Run: node --import tsx scripts/bench-kernels.ts [--backend wasm|cpu] [--threads N] [--reps N] [--filter regex]
+// On wasm each line shows SegScope's kernels and, in brackets, the stock tfjs-backend-wasm ones, timed alternately.
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, registerWasmSpeedKernels, restoreStockWasmKernels } from '../src/engine/backend';
+import type { BackendChoice } from '../src/protocol/config';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const backend = option('backend', 'wasm') as BackendChoice;
+const threads = Number(option('threads', '1'));
+const reps = Number(option('reps', '5'));
+const filter = new RegExp(option('filter', '.'));
+
+/** One benchmark: `setup` makes the inputs once, `run` is timed (its result is read back and disposed). */
+interface Bench { name: string; setup: () => tf.Tensor[]; run: (inputs: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }
+
+const rand = (shape: number[]) => tf.randomUniform(shape, -1, 1);
+const act = [8, 64, 64, 144];
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: object) =>
+  tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+
+const benches: Bench[] = [
+  { name: 'Slice [8,64,64,144] → half the channels', setup: () => [rand(act)], run: ([x]) => tf.slice(x, [0, 0, 0, 0], [8, 64, 64, 72]) },
+  { name: 'SplitV [8,64,64,144] → 2 along channels', setup: () => [rand(act)], run: ([x]) => tf.split(x, 2, 3) },
+  { name: 'Tile [1,1,1,144] → [8,64,64,144]', setup: () => [rand([1, 1, 1, 144])], run: ([x]) => tf.tile(x, [8, 64, 64, 1]) },
+  { name: 'Sum [8,64,64,144] over axes 0,1,2', setup: () => [rand(act)], run: ([x]) => tf.sum(x, [0, 1, 2]) },
+  { name: 'Mean [8,64,64,144] over axes 0,1,2', setup: () => [rand(act)], run: ([x]) => tf.mean(x, [0, 1, 2]) },
+  { name: 'Sum [8,64,64,144] over axis 3', setup: () => [rand(act)], run: ([x]) => tf.sum(x, 3) },
+  { name: 'Transpose 2-D [32768,144]', setup: () => [rand([32768, 144])], run: ([x]) => tf.transpose(x) },
+  { name: 'Transpose NHWC→CHWN [8,64,64,144]', setup: () => [rand(act)], run: ([x]) => tf.transpose(x, [3, 1, 2, 0]) },
+  { name: 'Multiply [8,64,64,144] × [144]', setup: () => [rand(act), rand([144])], run: ([x, y]) => tf.mul(x, y) },
+  { name: 'Relu6 [8,64,64,144]', setup: () => [rand(act)], run: ([x]) => tf.relu6(x) },
+  { name: 'Conv2D 1×1 [8,64,64,144]→24', setup: () => [rand(act), rand([1, 1, 144, 24])], run: ([x, w]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') },
+  { name: 'Conv2DBackpropInput 1×1 24→144', setup: () => [rand([8, 64, 64, 24]), rand([1, 1, 144, 24])],
+    run: ([dy, w]) => run('Conv2DBackpropInput', { dy, filter: w }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: act }) },
+  { name: 'Conv2DBackpropFilter 1×1 144→24', setup: () => [rand(act), rand([8, 64, 64, 24])],
+    run: ([x, dy]) => run('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [1, 1, 144, 24] }) },
+  { name: 'Conv2D 3×3 [8,64,64,32]→32', setup: () => [rand([8, 64, 64, 32]), rand([3, 3, 32, 32])], run: ([x, w]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') },
+  { name: 'Conv2DBackpropInput 3×3 32→32', setup: () => [rand([8, 64, 64, 32]), rand([3, 3, 32, 32])],
+    run: ([dy, w]) => run('Conv2DBackpropInput', { dy, filter: w }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [8, 64, 64, 32] }) },
+  { name: 'Conv2DBackpropFilter 3×3 32→32', setup: () => [rand([8, 64, 64, 32]), rand([8, 64, 64, 32])],
+    run: ([x, dy]) => run('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 32] }) },
+  { name: 'DepthwiseConv2dNative 3×3 [8,64,64,144]', setup: () => [rand(act), rand([3, 3, 144, 1])], run: ([x, w]) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') },
+  { name: 'DepthwiseBackpropInput 3×3 144', setup: () => [rand(act), rand([3, 3, 144, 1])],
+    run: ([dy, w]) => run('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { strides: 1, dilations: 1, pad: 'same', inputShape: act }) },
+  { name: 'DepthwiseBackpropFilter 3×3 144', setup: () => [rand(act), rand(act)],
+    run: ([x, dy]) => run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 144, 1] }) },
+  { name: 'DepthwiseBackpropFilter 3×3 s2 144', setup: () => [rand(act), rand([8, 32, 32, 144])],
+    run: ([x, dy]) => run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 2, dilations: 1, pad: 'same', filterShape: [3, 3, 144, 1] }) },
+  { name: 'dilated conv2d grad 3×3 d2 [8,16,16,64]→64', setup: () => [rand([8, 16, 16, 64]), rand([3, 3, 64, 64])],
+    run: ([x, w]) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', 2)))([x, w]) },
+];
+
+function timeOnce(bench: Bench, inputs: tf.Tensor[]): number {
+  const start = performance.now();
+  const out = bench.run(inputs);
+  const outs = Array.isArray(out) ? out : [out];
+  for (const t of outs) t.dataSync();
+  const ms = performance.now() - start;
+  tf.dispose(outs);
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const report = await initBackend(backend, { threads });
+  const compare = report.name === 'wasm';
+  console.log(`backend ${report.name} simd ${report.simd ?? '-'} threads ${report.threads ?? '-'}; median of ${reps} runs after a warm-up` +
+    (compare ? '; [stock wasm]' : ''));
+  for (const bench of benches.filter((b) => filter.test(b.name))) {
+    const inputs = bench.setup();
+    const ours: number[] = [], stock: number[] = [];
+    for (let i = 0; i <= reps; i++) {
+      if (compare) restoreStockWasmKernels();
+      const stockMs = compare ? timeOnce(bench, inputs) : 0;
+      if (compare) registerWasmSpeedKernels();
+      const ms = timeOnce(bench, inputs);
+      if (i > 0) {
+        ours.push(ms);
+        stock.push(stockMs);
+      }
+    }
+    const stockText = compare ? `[${median(stock).toFixed(1).padStart(8)} ms]` : '';
+    console.log(`${median(ours).toFixed(1).padStart(9)} ms ${stockText}  ${bench.name}`);
+    tf.dispose(inputs);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+// Create Demo Project and a one-epoch Start Training through executeCommand: the run folder fills in on disk and the host thread stays responsive.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunInfo } from '../../../../src/protocol/runFolder';
+import { runPaths } from '../../../../src/protocol/runFolder';
+import { activateExtension, eventually, readJson, runFolders, scratchFolder } from './workspace';
+
+/** Makes the demo config quick: one epoch of one batch. */
+function shorten(configPath: string): void {
+  const config = readJson<Record<string, any>>(configPath);
+  config.train = { ...config.train, epochs: 1, stepsPerEpoch: 1 };
+  fs.writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+describe('Create Demo Project and Start Training', () => {
+  let configPath: string;
+
+  before(async () => {
+    await activateExtension();
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('segscope.stopTraining');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('writes a demo dataset and a valid segscope.json', async () => {
+    const target = path.join(scratchFolder('demo'), 'demo-data');
+    const result = await vscode.commands.executeCommand<string>('segscope.createDemoProject', vscode.Uri.file(target));
+    assert.equal(typeof result, 'string', 'createDemoProject returns the path of segscope.json');
+    configPath = result;
+    assert.equal(path.basename(configPath), 'segscope.json');
+    const config = readJson<{ data: { root: string } }>(configPath);
+    assert.ok(fs.existsSync(path.resolve(path.dirname(configPath), config.data.root)), 'data.root exists');
+    const problems = vscode.languages.getDiagnostics(vscode.Uri.file(configPath))
+      .filter((d) => d.source === 'segscope' && d.severity === vscode.DiagnosticSeverity.Error);
+    assert.deepEqual(problems.map((d) => d.message), [], 'the demo config has no errors');
+  });
+
+  it('trains one epoch and writes its maps for every watch image', async () => {
+    assert.ok(configPath, 'the demo project exists (previous test)');
+    shorten(configPath);
+    await vscode.commands.executeCommand('segscope.debug.hostStall', { reset: true });
+    const started = await vscode.commands.executeCommand<boolean>('segscope.startTraining', vscode.Uri.file(configPath));
+    assert.equal(started, true, 'startTraining accepted the config');
+    const runsDir = path.join(path.dirname(configPath), '.segscope', 'runs');
+    const runDir = await eventually('a run folder with run.json', () => runFolders(runsDir)[0], 60_000);
+    const info = await eventually('run.json to say finished', () => {
+      const current = readJson<RunInfo>(path.join(runDir, runPaths.info));
+      if (current.status === 'crashed' || current.status === 'stopped') throw new Error(`run ended ${current.status}`);
+      return current.status === 'finished' ? current : undefined;
+    }, 240_000);
+    assert.equal(info.epochsDone, 1);
+    assert.ok(info.watch.images.length > 0, 'the run watches some images');
+    for (const image of info.watch.images) {
+      for (const file of [runPaths.argmax(1, image.id), runPaths.confidence(1, image.id), runPaths.error(1, image.id)]) {
+        assert.ok(fs.existsSync(path.join(runDir, file)), `${file} exists`);
+      }
+    }
+    const stall = await vscode.commands.executeCommand<{ longestStallMs: number; samples: number }>('segscope.debug.hostStall');
+    console.log(`    longest extension-host stall during the run: ${stall?.longestStallMs} ms over ${stall?.samples} samples`);
+  });
+});

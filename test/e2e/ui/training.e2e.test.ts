@@ -1,0 +1,201 @@
+// UI suite: the user's main path in a real VS Code web workbench, driven by palette titles, checked inside the dashboard webview
+// against the run folder on disk: Create Demo Project → Start Training → maps after epoch 1 → hover a layer → Stop → Open Run….
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { runPaths, type RunInfo } from '../../../src/protocol/runFolder';
+import { launchChromium, recordOffLoopbackRequests } from '../support/browser';
+import { e2eEnvironment } from '../support/environment';
+import type { PageCanvas, PageDocument } from '../support/pageTypes';
+import { readEpochMetrics, readLabelPng, readRunInfo, runFolders } from '../support/runFolder';
+import { Workbench } from '../support/workbench';
+
+/** Enough epochs that Stop arrives while the run is still going; few, small batches so each epoch is quick. */
+const QUICK_TRAINING = { epochs: 50, stepsPerEpoch: 2, batchSize: 2 };
+/** Epoch 1 includes building the model and the first validation pass: allow for a slow shared CI machine. */
+const FIRST_EPOCH_TIMEOUT_MS = 240_000;
+
+describe('training from the command palette', () => {
+  let browser: Browser;
+  let page: Page;
+  let workbench: Workbench;
+  let offLoopback: Set<string>;
+  let workspace: string;
+  let configPath: string | undefined;
+  let runDir: string | undefined;
+
+  before(async () => {
+    const env = e2eEnvironment();
+    mkdirSync(env.workspacesDir, { recursive: true });
+    workspace = mkdtempSync(path.join(env.workspacesDir, 'ui-'));
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
+    offLoopback = recordOffLoopbackRequests(page);
+    workbench = new Workbench(page, env.serverUrl, 'training');
+    await workbench.open(workspace);
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('SegScope: Create Demo Project writes segscope.json and opens it', async () => {
+    await workbench.runCommand('SegScope: Create Demo Project');
+    configPath = path.join(workspace, 'demo-data', 'segscope.json');
+    await workbench.waitFor('segscope.json to open in an editor', () => workbench.tab('segscope.json').waitFor({ timeout: 120_000 }));
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    // Shorten the run; wait until the open editor shows the change so Start Training reads the new text.
+    config.train = { ...config.train, ...QUICK_TRAINING };
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    await workbench.waitFor('the editor to show the shortened segscope.json (stepsPerEpoch)', () =>
+      page.locator('.editor-instance .view-lines', { hasText: '"stepsPerEpoch"' }).first().waitFor({ timeout: 30_000 }));
+    await workbench.screenshot('demo project');
+  });
+
+  it('SegScope: Start Training shows the four maps of every watch image after epoch 1 and lists the layers', async () => {
+    assert.ok(configPath, 'the demo project exists (previous test)');
+    await workbench.runCommand('SegScope: Start Training');
+    const runsDir = path.join(path.dirname(configPath), '.segscope', 'runs');
+    runDir = await workbench.waitFor('a run folder under demo-data/.segscope/runs', () => poll(() => runFolders(runsDir)[0], 60_000));
+    const dashboard = workbench.webview();
+    await workbench.waitFor('epoch 1 to be complete on disk', () =>
+      poll(() => (readRunInfo(runDir!).epochsDone >= 1 ? true : undefined), FIRST_EPOCH_TIMEOUT_MS));
+    const info = readRunInfo(runDir);
+    assert.ok(info.watch.images.length > 0, 'the demo run watches images');
+
+    for (const image of info.watch.images) {
+      const row = dashboard.locator(`.watch-image[data-image-id="${image.id}"]`);
+      await workbench.waitFor(`watch image ${image.id} drawn after epoch 1 (data-loaded="true")`, () =>
+        dashboard.locator(`.watch-image[data-image-id="${image.id}"][data-loaded="true"]`).waitFor({ timeout: 30_000 }));
+      for (const map of ['argmax', 'overlay', 'error', 'confidence']) {
+        const painted = await row.locator(`canvas[data-map="${map}"]`).evaluate((node) => {
+          const canvas = node as unknown as PageCanvas;
+          const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          let opaque = 0;
+          for (let i = 3; i < data.length; i += 4) if (data[i] === 255) opaque++;
+          return { width: canvas.width, height: canvas.height, opaque };
+        });
+        assert.equal(painted.width, info.inputSize, `${image.id} ${map}: canvas width = input size`);
+        assert.equal(painted.opaque, painted.width * painted.height, `${image.id} ${map}: every pixel painted`);
+      }
+    }
+
+    // The argmax map on screen is the trainer's argmax.png of the epoch shown, in the run's class colours.
+    const first = info.watch.images[0];
+    const shownEpoch = Number(await dashboard.locator(`.watch-image[data-image-id="${first.id}"]`).getAttribute('data-epoch'));
+    const png = readLabelPng(path.join(runDir, runPaths.argmax(shownEpoch, first.id)));
+    const pixels = await dashboard.locator(`.watch-image[data-image-id="${first.id}"] canvas[data-map="argmax"]`).evaluate(
+      (node) => {
+        const canvas = node as unknown as PageCanvas;
+        return Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data);
+      });
+    const colour = new Map(info.classes.map((c) => [c.id, c.color]));
+    let mismatches = 0;
+    for (let i = 0; i < png.labels.length; i++) {
+      const expected = colour.get(png.labels[i]);
+      if (!expected || pixels[i * 4] !== expected[0] || pixels[i * 4 + 1] !== expected[1] || pixels[i * 4 + 2] !== expected[2]) mismatches++;
+    }
+    assert.equal(mismatches, 0, `argmax canvas pixels that differ from argmax.png of epoch ${shownEpoch} in class colours`);
+
+    const layerRows = dashboard.locator('#layers-list .layer-row');
+    await workbench.waitFor('the layer list to be populated', () => layerRows.first().waitFor({ timeout: 30_000 }));
+    assert.equal(await layerRows.count(), info.model.layers.length, 'one row per model layer in run.json');
+    await workbench.screenshot('epoch 1');
+  });
+
+  it('hovering a watched layer shows its statistics and strongest channels', async () => {
+    assert.ok(runDir, 'a run is going (previous test)');
+    const info: RunInfo = readRunInfo(runDir);
+    const layer = info.watch.layers[0];
+    assert.ok(layer, 'the demo run watches at least one layer');
+    const dashboard = workbench.webview();
+    const epoch = Number(await dashboard.locator('#epoch-slider').getAttribute('data-epoch'));
+    assert.ok(epoch >= 1, `an epoch is selected (data-epoch=${epoch})`);
+    await dashboard.locator(`#layers-list .layer-row[data-layer="${layer}"]`).hover();
+    const tooltip = dashboard.locator(`#layer-tooltip[data-layer="${layer}"]`);
+    await workbench.waitFor(`the tooltip of layer ${layer}`, () => tooltip.waitFor({ state: 'visible', timeout: 15_000 }));
+    const expected = readEpochMetrics(runDir, epoch).layers[layer];
+    assert.ok(expected, `metrics.json of epoch ${epoch} has statistics of ${layer}`);
+    for (const [stat, value] of [['mean', expected.mean], ['std', expected.std], ['min', expected.min], ['max', expected.max]] as const) {
+      const shown = Number(await tooltip.locator(`[data-stat="${stat}"]`).textContent());
+      assert.ok(Math.abs(shown - value) <= 1e-3 + 1e-2 * Math.abs(value), `${stat}: tooltip ${shown}, metrics.json ${value}`);
+    }
+    const zeros = await tooltip.locator('[data-stat="zeros"]').textContent();
+    assert.match(zeros ?? '', /%/, 'zeros is shown as a percentage');
+    await workbench.waitFor(`thumbnails of the strongest channels of ${layer}`, () =>
+      tooltip.locator('canvas.layer-thumb').first().waitFor({ timeout: 15_000 }));
+    await workbench.screenshot('layer tooltip');
+  });
+
+  it('the dashboard runs only its nonce\'d script: the CSP blocks an injected inline script', async () => {
+    const dashboard = workbench.webview();
+    const body = dashboard.locator('body');
+    assert.equal(await body.getAttribute('data-ready'), 'true', 'the dashboard script (with the nonce) ran');
+    const injectedRan = await body.evaluate(() => {
+      const document = (globalThis as unknown as { document: PageDocument }).document;
+      const script = document.createElement('script');
+      script.textContent = 'document.body.dataset.injected = "ran"';
+      document.body.append(script);
+      return document.body.dataset.injected ?? null;
+    });
+    assert.equal(injectedRan, null, 'an inline script without the nonce must not run');
+  });
+
+  it('SegScope: Stop Training ends the run as stopped', async () => {
+    assert.ok(runDir, 'a run is going (previous test)');
+    await workbench.runCommand('SegScope: Stop Training');
+    await workbench.waitFor('run.json to say stopped', () => poll(() => {
+      const status = readRunInfo(runDir!).status;
+      return status === 'stopped' || status === 'finished' ? status : undefined;
+    }, 60_000));
+    assert.equal(readRunInfo(runDir).status, 'stopped', 'Stop arrived before the 50 epochs were done');
+    await workbench.waitFor('the dashboard to show the status "stopped"', () =>
+      workbench.webview().locator('#run-status[data-status="stopped"]').waitFor({ timeout: 30_000 }));
+    await workbench.screenshot('stopped');
+  });
+
+  it('SegScope: Open Run… shows the finished run again', async () => {
+    assert.ok(runDir, 'a run exists (previous tests)');
+    const info = readRunInfo(runDir);
+    await workbench.runCommand('View: Close All Editors');
+    await workbench.waitFor('all editors to close', () => page.locator('iframe.webview.ready').first().waitFor({ state: 'detached', timeout: 15_000 }));
+    await workbench.runCommand('SegScope: Open Run…');
+    // showOpenDialog in the web workbench is a quick input holding a path: type the run folder and accept it.
+    const input = workbench.quickInput().locator('.quick-input-box input');
+    await workbench.waitFor('the Open Run folder dialog', () => input.waitFor({ state: 'visible', timeout: 15_000 }));
+    await input.fill(`${runDir}/`);
+    await page.keyboard.press('Enter');
+    const dashboard = workbench.webview();
+    await workbench.waitFor(`the dashboard of ${info.id} with status "stopped"`, () =>
+      dashboard.locator('#run-status[data-status="stopped"]').waitFor({ timeout: 30_000 }));
+    await workbench.waitFor(`epoch ${info.epochsDone} selected on the timeline`, () =>
+      dashboard.locator(`#epoch-slider[data-epoch="${info.epochsDone}"]`).waitFor({ timeout: 30_000 }));
+    for (const image of info.watch.images) {
+      await workbench.waitFor(`watch image ${image.id} drawn at epoch ${info.epochsDone}`, () =>
+        dashboard.locator(`.watch-image[data-image-id="${image.id}"][data-epoch="${info.epochsDone}"][data-loaded="true"]`).waitFor({ timeout: 30_000 }));
+    }
+    await workbench.screenshot('open run');
+  });
+
+  it('no request left the loopback interface', () => {
+    assert.deepEqual([...offLoopback], []);
+  });
+});
+
+/** Resolves with the first value of `probe` other than undefined; rejects after `timeoutMs`. */
+async function poll<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = probe();
+      if (value !== undefined) return value;
+    } catch {
+      // the file may be half-written; look again
+    }
+    if (Date.now() > deadline) throw new Error(`still nothing after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -1,0 +1,98 @@
+// The faster wasm kernels (Conv2DBackpropInput, Tile) and whole conv gradients on wasm, against the cpu backend.
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, registeredWasmSpeedKernels, WASM_SPEED_KERNELS } from '../../../src/engine/backend';
+import { onBackend, relativeError, seeded, size } from './helpers';
+
+type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+interface Case { x: number[]; f: number[]; s: number | [number, number]; pad: Pad }
+
+const TOLERANCE = 1e-4;
+
+before(async () => {
+  await initBackend('wasm', { threads: 1 });
+});
+
+test('the speed kernels are in effect on wasm', () => {
+  assert.deepEqual(registeredWasmSpeedKernels(), [...WASM_SPEED_KERNELS]);
+});
+
+const cases: Case[] = [
+  { x: [1, 5, 5, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' },
+  { x: [2, 7, 7, 4], f: [3, 3, 4, 5], s: 2, pad: 'same' },
+  { x: [2, 8, 8, 4], f: [3, 3, 4, 5], s: 2, pad: 'same' },
+  { x: [2, 7, 7, 4], f: [3, 3, 4, 5], s: 2, pad: 'valid' },
+  { x: [3, 6, 6, 2], f: [1, 1, 2, 3], s: 1, pad: 'valid' },
+  { x: [2, 8, 8, 3], f: [1, 1, 3, 4], s: 2, pad: 'same' },
+  { x: [1, 9, 9, 2], f: [3, 3, 2, 3], s: 1, pad: 'valid' },
+  { x: [2, 6, 5, 3], f: [3, 3, 3, 2], s: [2, 1], pad: 'same' },
+  { x: [2, 11, 11, 3], f: [5, 5, 3, 2], s: 2, pad: 'same' },
+  { x: [1, 6, 6, 2], f: [3, 3, 2, 2], s: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+];
+
+describe('wasm Conv2DBackpropInput vs cpu', () => {
+  for (const c of cases) {
+    test(`x ${c.x} f ${c.f} stride ${c.s} pad ${JSON.stringify(c.pad)}`, async () => {
+      const dyShape = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number],
+        c.f as [number, number, number, number], c.s, 1, c.pad).outShape;
+      const dy = seeded(size(dyShape), 7), filter = seeded(size(c.f), 8);
+      const run = () => tf.tidy(() => tf.engine().runKernel('Conv2DBackpropInput',
+        { dy: tf.tensor(dy, dyShape), filter: tf.tensor(filter, c.f) },
+        { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor);
+      const expected = await onBackend('cpu', run);
+      const tensorsBefore = (await tf.setBackend('wasm'), tf.memory().numTensors);
+      const actual = await onBackend('wasm', run);
+      assert.equal(tf.memory().numTensors, tensorsBefore);
+      assert.deepEqual(actual.shape, c.x);
+      const err = relativeError(actual.values, expected.values);
+      assert.ok(err <= TOLERANCE, `relative error ${err}`);
+    });
+  }
+});
+
+describe('conv2d and depthwiseConv2d gradients on wasm vs cpu', () => {
+  for (const c of cases.filter((k) => typeof k.pad === 'string')) {
+    test(`x ${c.x} f ${c.f} stride ${c.s} pad ${c.pad}`, async () => {
+      const xv = seeded(size(c.x), 9), wv = seeded(size(c.f), 10);
+      const dwShape = [c.f[0], c.f[1], c.x[3], 2];
+      const dwv = seeded(size(dwShape), 11);
+      const grads = () => tf.tidy(() => {
+        const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+        const f = (a: tf.Tensor, w: tf.Tensor, d: tf.Tensor) => {
+          const y = tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as 'same' | 'valid');
+          const z = tf.depthwiseConv2d(a as tf.Tensor4D, d as tf.Tensor4D, c.s, c.pad as 'same' | 'valid');
+          return tf.add(tf.sum(tf.square(y)), tf.sum(tf.mul(z, z)));
+        };
+        const g = tf.grads(f)([x, tf.tensor(wv, c.f), tf.tensor(dwv, dwShape)]);
+        return tf.concat(g.map((t) => tf.reshape(t, [-1])));
+      });
+      const expected = await onBackend('cpu', grads);
+      const actual = await onBackend('wasm', grads);
+      const err = relativeError(actual.values, expected.values);
+      assert.ok(err <= TOLERANCE, `relative error ${err}`);
+    });
+  }
+});
+
+describe('wasm Tile vs cpu', () => {
+  const tiles: { shape: number[]; reps: number[]; dtype: 'float32' | 'int32' | 'bool' }[] = [
+    { shape: [3], reps: [4], dtype: 'float32' },
+    { shape: [1, 1, 1, 5], reps: [2, 3, 4, 1], dtype: 'float32' },
+    { shape: [2, 3], reps: [3, 2], dtype: 'float32' },
+    { shape: [2, 1, 3], reps: [1, 4, 1], dtype: 'int32' },
+    { shape: [2, 3, 4, 5], reps: [1, 1, 1, 1], dtype: 'float32' },
+    { shape: [3, 2, 2], reps: [2, 1, 3], dtype: 'bool' },
+    { shape: [2, 2, 1, 3, 2], reps: [1, 2, 3, 1, 2], dtype: 'float32' },
+  ];
+  for (const t of tiles) {
+    test(`${t.dtype} ${t.shape} × ${t.reps}`, async () => {
+      const values = Array.from(seeded(size(t.shape), 13), (v) => (t.dtype === 'float32' ? v : t.dtype === 'int32' ? Math.round(v * 100) : v > 0 ? 1 : 0));
+      const run = () => tf.tidy(() => tf.cast(tf.tile(tf.tensor(values, t.shape, t.dtype), t.reps), 'float32'));
+      const expected = await onBackend('cpu', run);
+      const actual = await onBackend('wasm', run);
+      assert.deepEqual(actual.shape, expected.shape);
+      assert.deepEqual(Array.from(actual.values), Array.from(expected.values));
+    });
+  }
+});
