@@ -11,6 +11,11 @@ import type { DashboardRun, HostToWebview } from '../src/protocol/webview';
 import { writeFakeRun } from '../test/fixtures/fakeRun';
 
 const root = path.resolve(__dirname, '..');
+
+// The page's globals inside page.evaluate callbacks (this file is type-checked without the DOM lib).
+declare const window: any;
+declare const document: any;
+type Element = { dataset: Record<string, string | undefined> };
 const args = process.argv.slice(2);
 const option = (name: string, fallback?: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
 const epochs = Number(option('epochs', '6'));
@@ -91,7 +96,7 @@ function serve(runDir: string): Promise<{ server: Server; origin: string }> {
 
 async function send(page: Page, message: HostToWebview): Promise<{ epoch: number; ms: number; featureGridMs: number }> {
   return page.evaluate((m) => new Promise<{ epoch: number; ms: number; featureGridMs: number }>((resolve) => {
-    window.addEventListener('segscope-rendered', (e) => resolve((e as CustomEvent).detail), { once: true });
+    window.addEventListener('segscope-rendered', (e: { detail: { epoch: number; ms: number; featureGridMs: number } }) => resolve(e.detail), { once: true });
     window.postMessage(m, '*');
   }), message);
 }
@@ -116,29 +121,29 @@ async function main(): Promise<void> {
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${origin}/?theme=dark`);
-    await page.waitForFunction(() => (window as unknown as { __sent: { type: string }[] }).__sent.some((m) => m.type === 'ui/ready'));
+    await page.waitForFunction(() => window.__sent.some((m: { type: string }) => m.type === 'ui/ready'));
     const run = (count: number): DashboardRun => ({ info, baseUri: `${origin}/run`, epochs: allEpochs.slice(0, count), findings, live: true, runDir });
     // Select the 256-channel layer, so every epoch update also redraws the 256-channel grid (the worst case).
     await send(page, { type: 'run/state', run: run(1) });
     await page.selectOption('#feature-layer-select', 'aspp/concat');
-    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#feature-grid')?.dataset.layer === 'aspp/concat');
+    await page.waitForFunction(() => document.querySelector('#feature-grid')?.dataset.layer === 'aspp/concat');
     const updates: number[] = [];
     for (let e = 2; e <= allEpochs.length; e++) {
       const r = await send(page, { type: 'epoch/added', metrics: allEpochs[e - 1] });
       updates.push(r.ms);
     }
-    const loaded = await page.$$eval('.watch-image[data-loaded="true"]', (rows) => rows.map((r) => (r as HTMLElement).dataset.epoch));
+    const loaded = await page.$$eval('.watch-image[data-loaded="true"]', (rows) => rows.map((r) => (r as unknown as Element).dataset.epoch));
     // Feature grid draw: redraw the 256-channel grid by switching normalisation and colour map; read the page's own draw timing.
     const draws: number[] = [];
     const modes: [string, string][] = [['layer', 'viridis'], ['channel', 'magma'], ['layer', 'magma'], ['channel', 'viridis']];
     for (let i = 0; i < 8; i++) {
       const [norm, map] = modes[i % modes.length];
-      const before = await page.$eval('#feature-grid', (c) => (c as HTMLElement).dataset.drawMs);
+      const before = await page.$eval('#feature-grid', (c) => (c as unknown as Element).dataset.drawMs);
       await page.selectOption(i % 2 ? '#feature-colormap' : '#feature-norm', i % 2 ? map : norm);
-      await page.waitForFunction((b) => document.querySelector<HTMLElement>('#feature-grid')?.dataset.drawMs !== b, before).catch(() => undefined);
-      draws.push(Number(await page.$eval('#feature-grid', (c) => (c as HTMLElement).dataset.drawMs)));
+      await page.waitForFunction((b) => document.querySelector('#feature-grid')?.dataset.drawMs !== b, before).catch(() => undefined);
+      draws.push(Number(await page.$eval('#feature-grid', (c) => (c as unknown as Element).dataset.drawMs)));
     }
-    const channels = await page.$eval('#feature-grid', (c) => Number((c as HTMLElement).dataset.channels));
+    const channels = await page.$eval('#feature-grid', (c) => Number((c as unknown as Element).dataset.channels));
     const result = {
       chromium: browser.version(),
       watchImages: info.watch.images.length, imageSize: info.inputSize,
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
       mkdirSync(screenshots, { recursive: true });
       for (const theme of ['dark', 'light'] as const) {
         await page.goto(`${origin}/?theme=${theme}`);
-        await page.waitForFunction(() => (window as unknown as { __sent: { type: string }[] }).__sent.some((m) => m.type === 'ui/ready'));
+        await page.waitForFunction(() => window.__sent.some((m: { type: string }) => m.type === 'ui/ready'));
         await send(page, { type: 'run/state', run: { ...run(allEpochs.length), live: false, info: { ...info, status: 'finished' } } });
         await page.selectOption('#feature-layer-select', 'block2/relu');
         await page.click('#feature-grid', { position: { x: 20, y: 20 } });

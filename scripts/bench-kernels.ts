@@ -2,6 +2,7 @@
 // Run: node --import tsx scripts/bench-kernels.ts [--backend wasm|cpu] [--threads N] [--reps N] [--filter regex]
 // On wasm each line shows SegScope's kernels and, in brackets, the stock tfjs-backend-wasm ones, timed alternately.
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, registerWasmSpeedKernels, restoreStockWasmKernels } from '../src/engine/backend';
 import type { BackendChoice } from '../src/protocol/config';
 
@@ -53,7 +54,33 @@ const benches: Bench[] = [
     run: ([x, dy]) => run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 2, dilations: 1, pad: 'same', filterShape: [3, 3, 144, 1] }) },
   { name: 'dilated conv2d grad 3×3 d2 [8,16,16,64]→64', setup: () => [rand([8, 16, 16, 64]), rand([3, 3, 64, 64])],
     run: ([x, w]) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', 2)))([x, w]) },
+  { name: 'train step: small MobileNetV2/ASPP-like net, batch 8, 64²', setup: () => [rand([8, 64, 64, 3])],
+    run: ([x]) => trainStep(x) },
 ];
+
+let net: tfl.LayersModel | null = null;
+
+/** One forward+backward pass (gradients of all weights) of a small net with the layer kinds DeepLab v3+ uses. */
+function trainStep(x: tf.Tensor): tf.Tensor[] {
+  if (!net) {
+    const input = tfl.input({ shape: [64, 64, 3] });
+    let y = tfl.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false }).apply(input) as tfl.SymbolicTensor;
+    y = tfl.layers.batchNormalization().apply(y) as tfl.SymbolicTensor;
+    y = tfl.layers.reLU({ maxValue: 6 }).apply(y) as tfl.SymbolicTensor;
+    y = tfl.layers.conv2d({ filters: 96, kernelSize: 1, useBias: false }).apply(y) as tfl.SymbolicTensor;
+    y = tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }).apply(y) as tfl.SymbolicTensor;
+    y = tfl.layers.batchNormalization().apply(y) as tfl.SymbolicTensor;
+    y = tfl.layers.reLU({ maxValue: 6 }).apply(y) as tfl.SymbolicTensor;
+    const a = tfl.layers.conv2d({ filters: 32, kernelSize: 1, useBias: false }).apply(y) as tfl.SymbolicTensor;
+    const b = tfl.layers.conv2d({ filters: 32, kernelSize: 3, dilationRate: 2, padding: 'same', useBias: false }).apply(y) as tfl.SymbolicTensor;
+    y = tfl.layers.concatenate().apply([a, b]) as tfl.SymbolicTensor;
+    y = tfl.layers.conv2d({ filters: 21, kernelSize: 1 }).apply(y) as tfl.SymbolicTensor;
+    net = tfl.model({ inputs: input, outputs: y });
+  }
+  const model = net;
+  const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
+  return [value, ...Object.values(grads)];
+}
 
 function timeOnce(bench: Bench, inputs: tf.Tensor[]): number {
   const start = performance.now();

@@ -15,6 +15,7 @@ const nodeEntries = [
   ['src/trainer/main.ts', 'trainer'],
   ['src/cli/main.ts', 'cli'],
   ['src/debug/adapterMain.ts', 'debugAdapter'],
+  ['src/engine/data/decodeWorker.ts', 'decodeWorker'],
 ];
 const webEntries = [['webview/src/main.ts', 'webview']];
 

@@ -1,4 +1,4 @@
-// Extension entry: creates the output channel, the training session, the dashboard, config diagnostics, layer hovers, commands and the host-stall probe.
+// Extension entry: creates the output channel, the training session, the dashboard, config diagnostics, layer hovers, commands, the debugger and the host-stall probe.
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { registerCommands } from './host/commands';
@@ -9,6 +9,7 @@ import { newestRun } from './host/runFinder';
 import { HostStallProbe } from './host/stallProbe';
 import { TrainingSession } from './host/trainingSession';
 import { validateConfigText } from './config/validate';
+import { registerDebugging } from './debug/vscode/registerDebugging';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('SegScope', { log: true });
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     DashboardPanel.register(context, session),
     LayerHoverProvider.register(session),
     registerCommands({ context, session, diagnostics, output, stallProbe }),
+    registerDebugging(context),
   );
   void vscode.commands.executeCommand('setContext', 'segscope.hasRun', false);
   void showNewestRun(session, output);

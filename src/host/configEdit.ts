@@ -22,7 +22,8 @@ export function setJsonValue(text: string, path: string[], value: unknown): Text
   let depth = 0;
   for (; depth < path.length - 1; depth++) {
     const next = findNode(parent, [path[depth]]);
-    if (!next || next.kind !== 'object') break;
+    if (!next) break;
+    if (next.kind !== 'object') throw new Error(`${path.slice(0, depth + 1).join('.')} is not an object`);
     parent = next;
   }
   if (parent.kind !== 'object') throw new Error(`${path.slice(0, depth).join('.') || 'segscope.json'} is not an object`);

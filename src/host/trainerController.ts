@@ -87,7 +87,7 @@ export class TrainerController {
     if (this.stateValue === 'starting') { this.link.kill(); return; }
     this.setState('stopping');
     this.send({ type: 'run/stop' });
-    this.killTimer = setTimeout(() => this.link?.kill('SIGKILL'), STOP_GRACE_MS);
+    this.killTimer = setTimeout(() => this.link?.kill(true), STOP_GRACE_MS);
   }
 
   send(message: HostToTrainer): void {

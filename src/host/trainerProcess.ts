@@ -1,6 +1,6 @@
-// Starts a trainer child process (the real dist/trainer.js or a test double such as test/fixtures/fakeTrainer.ts) and wires its IPC, stderr and exit to callbacks. Pure Node: no vscode.
-import { fork, type ChildProcess } from 'node:child_process';
+// Starts a trainer child process through TrainerConnection (the real dist/trainer.js, or a .ts test double such as test/fixtures/fakeTrainer.ts run through tsx) and wires its messages, output and exit to callbacks. Pure Node: no vscode.
 import type { HostToTrainer, TrainerToHost } from '../protocol/trainer';
+import { TrainerConnection } from '../trainer/connection';
 
 export interface TrainerLinkEvents {
   onMessage(message: TrainerToHost): void;
@@ -11,9 +11,9 @@ export interface TrainerLinkEvents {
 
 /** The host's handle on one trainer process. */
 export interface TrainerLink {
-  readonly pid: number | undefined;
   send(message: HostToTrainer): void;
-  kill(signal?: NodeJS.Signals): void;
+  /** SIGTERM (the trainer checkpoints), SIGKILL after a grace period; `force` kills at once. */
+  kill(force?: boolean): void;
 }
 
 export type TrainerLauncher = (events: TrainerLinkEvents) => TrainerLink;
@@ -22,28 +22,44 @@ export interface ForkOptions {
   /** Working directory of the child (TypeScript trainers resolve `tsx` from here). */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Old-space limit for the child in MB (the trainer's heap, not the host's). */
-  maxOldSpaceMb?: number;
 }
 
-/** A launcher that forks `scriptPath`; a .ts script runs through tsx (used for the fake trainer in tests). */
+/** A launcher that forks `scriptPath`; messages sent before the trainer is ready are queued. */
 export function forkLauncher(scriptPath: string, options: ForkOptions = {}): TrainerLauncher {
   return (events) => {
-    const execArgv: string[] = [];
-    if (/\.[cm]?ts$/.test(scriptPath)) execArgv.push('--import', 'tsx');
-    if (options.maxOldSpaceMb) execArgv.push(`--max-old-space-size=${options.maxOldSpaceMb}`);
-    const child: ChildProcess = fork(scriptPath, [], {
-      cwd: options.cwd, env: { ...process.env, ...options.env }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    let connection: TrainerConnection | undefined;
+    let killed = false;
+    const queued: HostToTrainer[] = [];
+    const send = (c: TrainerConnection, message: HostToTrainer) => {
+      try { c.send(message); } catch (error) { events.onStderr(`${(error as Error).message}\n`); }
+    };
+    TrainerConnection.start({
+      modulePath: scriptPath,
+      execArgv: /\.[cm]?ts$/.test(scriptPath) ? ['--import', 'tsx'] : [],
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }).then((started) => {
+      connection = started;
+      started.child.stderr?.setEncoding('utf8').on('data', (text: string) => events.onStderr(text));
+      started.child.stdout?.setEncoding('utf8').on('data', (text: string) => events.onStdout(text));
+      started.onMessage((message) => events.onMessage(message));
+      started.onExit(({ code, signal }) => events.onExit(code, signal));
+      if (killed) { void started.dispose(); return; }
+      // TrainerConnection.start consumed the trainer's own `trainer/ready`: pass it on, then what was sent meanwhile.
+      events.onMessage({ type: 'trainer/ready', pid: started.pid ?? 0 });
+      for (const message of queued.splice(0)) send(started, message);
+    }, (error: Error) => {
+      events.onStderr(`could not start the trainer ${scriptPath}: ${error.message}\n`);
+      events.onExit(1, null);
     });
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => events.onStderr(text));
-    child.stdout?.setEncoding('utf8').on('data', (text: string) => events.onStdout(text));
-    child.on('message', (message) => events.onMessage(message as TrainerToHost));
-    child.on('error', (error) => events.onStderr(`failed to start the trainer: ${error.message}\n`));
-    child.on('exit', (code, signal) => events.onExit(code, signal));
     return {
-      get pid() { return child.pid; },
-      send: (message) => { if (child.connected) child.send(message); },
-      kill: (signal = 'SIGTERM') => { if (child.exitCode === null && child.signalCode === null) child.kill(signal); },
+      send: (message) => (connection ? send(connection, message) : queued.push(message)),
+      kill: (force = false) => {
+        killed = true;
+        if (force) connection?.child.kill('SIGKILL');
+        else void connection?.dispose();
+      },
     };
   };
 }

@@ -75,6 +75,7 @@ export class TrainerLoop {
         config: message.config,
         resumeRunDir: message.resumeRunDir,
         pauseOnStart: message.pauseOnStart,
+        trust: message.trust,
         parts: this.opts.parts,
         onEvent: (event) => this.opts.send({ type: 'run/event', event }),
         onPaused: (position, reason) => this.opts.send({ type: 'run/paused', position, reason }),

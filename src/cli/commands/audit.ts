@@ -1,8 +1,8 @@
 // `segscope audit <dataset-or-config> [--json]`: audits a dataset and lists every problem by file; exit 1 when problems exist.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../../config/load';
 import { resolveConfig, type ResolvedConfig } from '../../config/resolve';
-import type { SegScopeConfig } from '../../protocol/config';
 import { auditDataset, type AuditIssue, type AuditReport } from '../../engine/data/audit';
 import { isDir, VOC_DIRS } from '../../engine/data/layout';
 
@@ -43,13 +43,8 @@ export function configFor(target: string): { cfg: ResolvedConfig; configDir: str
   if (!existsSync(target)) throw new Error(`${target} does not exist`);
   const configFile = statSync(target).isDirectory() ? path.join(target, 'segscope.json') : target;
   if (existsSync(configFile)) {
-    let raw: SegScopeConfig;
-    try {
-      raw = JSON.parse(readFileSync(configFile, 'utf8')) as SegScopeConfig;
-    } catch (e) {
-      throw new Error(`${configFile} is not valid JSON (${(e as Error).message})`);
-    }
-    return { cfg: resolveConfig(raw), configDir: path.dirname(configFile) };
+    const loaded = loadConfig(configFile);
+    return { cfg: resolveConfig(loaded.config), configDir: loaded.configDir };
   }
   const format = isDir(path.join(target, VOC_DIRS.images)) || !isDir(path.join(target, 'images')) ? 'voc' : 'folders';
   return { cfg: resolveConfig({ data: { format, root: '.' } }), configDir: target };

@@ -27,12 +27,13 @@ export async function run(args: string[]): Promise<number> {
   if ((config.loss?.module || config.metrics?.module) && !options.trust) {
     throw new Error(`${configPath} loads user code (loss.module / metrics.module); run again with --trust if you trust it`);
   }
+  if (config.metrics?.module) process.stderr.write('warning: metrics.module is not supported by the training engine yet; it is ignored\n');
 
   const display = json ? undefined : new ProgressDisplay({
     write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY === true, columns: process.stdout.columns,
   });
   const session = await TrainingSession.open({
-    configPath, config, resumeRunDir: options.resume as string | undefined, backend,
+    configPath, config, resumeRunDir: options.resume as string | undefined, backend, trust: options.trust === true,
     epochs: options.epochs as number | undefined,
     onEvent: (event) => {
       if (json) process.stdout.write(JSON.stringify(event) + '\n');

@@ -4,6 +4,7 @@ import {
   asPair, conv2dFilterGradient, conv2dInputGradient, depthwiseFilterGradient, depthwiseInputGradient, isDilated,
   type ConvGeometry, type PadSpec,
 } from './convMath';
+import { enableLayersDilation } from './layersDilation';
 
 type Attrs = Record<string, unknown>;
 
@@ -72,8 +73,12 @@ const depthwiseGradient: tf.GradConfig = {
 
 let registered = false;
 
-/** Replaces the Conv2D and DepthwiseConv2dNative gradients with ones that accept dilation. Idempotent. */
+/**
+ * Replaces the Conv2D and DepthwiseConv2dNative gradients with ones that accept dilation, and makes tfjs-layers use
+ * them (enableLayersDilation). Idempotent.
+ */
 export function registerDilatedConvGradients(): void {
+  enableLayersDilation();
   if (registered) return;
   tf.registerGradient(conv2dGradient);
   tf.registerGradient(depthwiseGradient);

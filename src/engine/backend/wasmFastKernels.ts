@@ -61,62 +61,6 @@ function tileInto(input: HeapArray, shape: number[], reps: number[], out: HeapAr
   fill(0, 0, 0);
 }
 
-/**
- * Depthwise filter gradient as one pass over dy on the heap: dW[a,b,c,q] = Σ x[n, i·s+a·d−pad, j·s+b·d−pad, c] · dy[n,i,j,c·m+q].
- * The innermost loop runs over contiguous channels; sums are kept in float64.
- */
-function depthwiseFilterGradientInto(x: Float32Array, dy: Float32Array, info: tf.backend_util.Conv2DInfo, out: Float32Array): void {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: kh,
-    filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const m = info.outChannels / c;
-  const cm = c * m;
-  const top = info.padInfo.top, left = info.padInfo.left;
-  const acc = new Float64Array(kh * kw * cm);
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < oh; i++) {
-      for (let fa = 0; fa < kh; fa++) {
-        const xi = i * sh + fa * dh - top;
-        if (xi < 0 || xi >= h) continue;
-        for (let j = 0; j < ow; j++) {
-          const dyBase = ((b * oh + i) * ow + j) * cm;
-          for (let fb = 0; fb < kw; fb++) {
-            const xj = j * sw + fb * dw - left;
-            if (xj < 0 || xj >= w) continue;
-            const xBase = ((b * h + xi) * w + xj) * c;
-            const wBase = (fa * kw + fb) * cm;
-            if (m === 1) {
-              for (let k = 0; k < c; k++) acc[wBase + k] += x[xBase + k] * dy[dyBase + k];
-            } else {
-              for (let k = 0; k < c; k++) {
-                const xv = x[xBase + k];
-                for (let q = 0; q < m; q++) acc[wBase + k * m + q] += xv * dy[dyBase + k * m + q];
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  for (let k = 0; k < acc.length; k++) out[k] = acc[k];
-}
-
-/** Column sums of a [rows, cols] float32 view (a sum over leading axes), in float64. */
-function sumLeadingInto(x: Float32Array, rows: number, cols: number, out: Float32Array, scale: number): void {
-  const acc = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let k = 0; k < cols; k++) acc[k] += x[base + k];
-  }
-  for (let k = 0; k < cols; k++) out[k] = acc[k] * scale;
-}
-
-/** If `axes` are exactly the leading axes 0..k-1 of `shape`, the number of rows they span; else null. */
-function leadingRows(shape: number[], axisAttr: unknown): number | null {
-  const axes = tf.util.parseAxisParam(axisAttr as number | number[], shape).sort((a, b) => a - b);
-  if (axes.length === 0 || axes.length === shape.length || axes.some((a, i) => a !== i)) return null;
-  return tf.util.sizeFromShape(shape.slice(0, axes.length));
-}
-
 /** 2-D transpose in cache-sized tiles. */
 function transpose2dInto(x: HeapArray, rows: number, cols: number, out: HeapArray): void {
   const tile = 32;
@@ -133,26 +77,37 @@ function transpose2dInto(x: HeapArray, rows: number, cols: number, out: HeapArra
 }
 
 /** Kernel names replaced by registerWasmSpeedKernels, for the backend report. */
-export const WASM_SPEED_KERNELS = [
-  'Conv2DBackpropInput', 'Tile', 'DepthwiseConv2dNativeBackpropFilter', 'Sum', 'Mean', 'Transpose',
-] as const;
+export const WASM_SPEED_KERNELS = ['Conv2DBackpropInput', 'Tile', 'Transpose', 'Slice', 'SplitV'] as const;
 
-/** Sum or Mean: over leading axes of float32 directly on the heap (stock wasm transposes the whole input first). */
-function reduceLeading(kernelName: 'Sum' | 'Mean'): tf.KernelFunc {
-  return (args) => {
-    const { inputs, attrs = {} } = args;
-    const x = inputs.x as tf.TensorInfo;
-    const rows = x.dtype === 'float32' ? leadingRows(x.shape, attrs.axis) : null;
-    if (rows == null || rows === 0) return stock.get(kernelName)!.kernelFunc(args);
-    const backend = args.backend as unknown as WasmBackendInternals;
-    const reduced = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).length;
-    const keep = x.shape.slice(reduced);
-    const outShape = attrs.keepDims ? [...x.shape.slice(0, reduced).map(() => 1), ...keep] : keep;
-    const out = backend.makeOutput(outShape, 'float32');
-    sumLeadingInto(heapView(backend, x) as Float32Array, rows, tf.util.sizeFromShape(keep), heapView(backend, out) as Float32Array,
-      kernelName === 'Mean' ? 1 / rows : 1);
-    return out;
-  };
+/**
+ * Slice by copying contiguous runs between heap views. Stock wasm copies the whole input out of the heap first
+ * (once per output in SplitV), then gathers element by element.
+ */
+function sliceInto(x: HeapArray, shape: number[], begin: number[], size: number[], out: HeapArray): void {
+  const rank = shape.length;
+  const strides = tf.util.computeStrides(shape);
+  // Axes after `inner` are taken whole, so each run spans size[inner] * stride[inner] elements.
+  let inner = rank - 1;
+  while (inner > 0 && size[inner] === shape[inner]) inner--;
+  const run = size[inner] * (inner < rank - 1 ? strides[inner] : 1);
+  const outer = size.slice(0, inner);
+  const count = tf.util.sizeFromShape(outer);
+  const index = new Array<number>(inner).fill(0);
+  for (let r = 0; r < count; r++) {
+    let offset = begin[inner] * (inner < rank - 1 ? strides[inner] : 1);
+    for (let k = 0; k < inner; k++) offset += (begin[k] + index[k]) * strides[k];
+    out.set(x.subarray(offset, offset + run), r * run);
+    for (let k = inner - 1; k >= 0; k--) {
+      if (++index[k] < outer[k]) break;
+      index[k] = 0;
+    }
+  }
+}
+
+function sliceKernel(backend: WasmBackendInternals, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  if (tf.util.sizeFromShape(size) > 0) sliceInto(heapView(backend, x), x.shape, begin, size, heapView(backend, out));
+  return out;
 }
 
 const stock = new Map<string, tf.KernelConfig>();
@@ -185,25 +140,6 @@ const replacements: tf.KernelConfig[] = [
     },
   },
   {
-    // Replaces our own composed version (a depthwise convolution with a dy-sized filter, which XNNPACK runs slowly).
-    kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { inputs, attrs = {} } = args;
-      const backend = args.backend as unknown as WasmBackendInternals;
-      const x = inputs.x as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
-      const filterShape = attrs.filterShape as [number, number, number, number];
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape,
-        asPair(attrs.strides as number | number[]), asPair(attrs.dilations as number | number[] | undefined),
-        attrs.pad as PadSpec, attrs.dimRoundingMode as ConvGeometry['dimRoundingMode'], true);
-      const out = backend.makeOutput(filterShape, 'float32');
-      depthwiseFilterGradientInto(heapView(backend, x) as Float32Array, heapView(backend, dy) as Float32Array, info,
-        heapView(backend, out) as Float32Array);
-      return out;
-    },
-  },
-  { kernelName: 'Sum', backendName: 'wasm', kernelFunc: reduceLeading('Sum') },
-  { kernelName: 'Mean', backendName: 'wasm', kernelFunc: reduceLeading('Mean') },
-  {
     kernelName: 'Transpose', backendName: 'wasm',
     kernelFunc: (args) => {
       const { inputs, attrs = {} } = args;
@@ -216,6 +152,34 @@ const replacements: tf.KernelConfig[] = [
       const out = backend.makeOutput([x.shape[1], x.shape[0]], x.dtype);
       transpose2dInto(heapView(backend, x), x.shape[0], x.shape[1], heapView(backend, out));
       return out;
+    },
+  },
+  {
+    kernelName: 'Slice', backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { inputs, attrs = {} } = args;
+      const x = inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string' || x.shape.length === 0) return stock.get('Slice')!.kernelFunc(args);
+      const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin as number[], attrs.size as number[]);
+      return sliceKernel(args.backend as unknown as WasmBackendInternals, x, begin, size);
+    },
+  },
+  {
+    kernelName: 'SplitV', backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { inputs, attrs = {} } = args;
+      const x = inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string') return stock.get('SplitV')!.kernelFunc(args);
+      const axis = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number | number[], axis);
+      const begin = new Array<number>(x.shape.length).fill(0);
+      return sizes.map((s) => {
+        const size = x.shape.slice();
+        size[axis] = s;
+        const out = sliceKernel(args.backend as unknown as WasmBackendInternals, x, begin.slice(), size);
+        begin[axis] += s;
+        return out;
+      });
     },
   },
 ];

@@ -50,7 +50,6 @@ interface ObjectClass {
  */
 export function demoConfig(classes: string[], size: number, watchImages: string[]): SegScopeConfig {
   return {
-    $schema: 'https://segscope.invalid/segscope.schema.json',
     name: 'demo',
     seed: 1,
     backend: 'auto',
@@ -68,7 +67,7 @@ export function demoConfig(classes: string[], size: number, watchImages: string[
     },
     model: { arch: 'unet', width: 0.5 },
     train: {
-      epochs: 15,
+      epochs: 30,
       batchSize: 8,
       optimizer: { name: 'adam', learningRate: 0.001 },
       schedule: { type: 'poly', power: 0.9 },

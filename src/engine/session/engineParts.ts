@@ -4,7 +4,7 @@ import { initBackend } from '../backend';
 import { encodeGrayPng, encodePalettePng, encodeRgbPng } from '../data/codecs';
 import { openDataset } from '../data';
 import { vocPalette } from '../data/palette';
-import { makeLoss } from '../losses';
+import { loadLossModule, makeLoss } from '../losses';
 import { ConfusionMatrix } from '../metrics';
 import { buildModel, setFrozen, summarizeModel } from '../models';
 import type { EngineParts } from './parts';
@@ -18,6 +18,10 @@ export function engineParts(): EngineParts {
     summarizeModel,
     makeLoss: (cfg, opts) => {
       const loss = makeLoss(cfg, opts);
+      return (labels, output) => loss(labels as Parameters<typeof loss>[0], output as Parameters<typeof loss>[1]);
+    },
+    loadLossModule: (modulePath) => {
+      const loss = loadLossModule(modulePath);
       return (labels, output) => loss(labels as Parameters<typeof loss>[0], output as Parameters<typeof loss>[1]);
     },
     newConfusion: (numClasses, ignoreLabel) => {

@@ -44,6 +44,8 @@ export interface EngineParts {
   setFrozen(model: tfl.LayersModel, freeze: { firstN: number; pattern?: string }, frozenBatchNorm: 'inference' | 'train'): void;
   summarizeModel(model: tfl.LayersModel): ModelSummary;
   makeLoss(cfg: ResolvedConfig['loss'], opts: { numClasses: number; ignoreLabel: number; classFrequencies?: number[] }): (labels: tf.Tensor, output: tf.Tensor) => tf.Scalar;
+  /** A user's loss module (`exports.loss(labels, output, tf)`); only called for trusted configs. */
+  loadLossModule?(modulePath: string): (labels: tf.Tensor, output: tf.Tensor) => tf.Scalar;
   newConfusion(numClasses: number, ignoreLabel: number): Confusion;
   /** Colour per label value (at least numClasses entries; 256 for palette PNGs). */
   palette(): [number, number, number][];

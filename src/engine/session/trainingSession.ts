@@ -37,6 +37,8 @@ export interface SessionOptions {
   epochs?: number;
   backend?: BackendChoice;
   pauseOnStart?: boolean;
+  /** The config may load user code (loss.module): only when the workspace is trusted / --trust was given. */
+  trust?: boolean;
   onEvent?: (event: RunEvent) => void;
   onPaused?: (position: TrainerPosition, reason: PauseReason) => void;
   onResumed?: (position: TrainerPosition) => void;
@@ -92,6 +94,7 @@ export class TrainingSession {
     info: RunInfo,
     resumeState: CheckpointState | undefined,
     private readonly batchesPerEpoch: number,
+    loss: TrainStepContext['loss'],
     opts: SessionOptions,
   ) {
     this.info = info;
@@ -129,7 +132,7 @@ export class TrainingSession {
     const decayed = model.layers.flatMap((l) => (l.trainable ? l.trainableWeights : [])).map((w, i) => (isDecayedWeight(w.originalName) ? i : -1)).filter((i) => i >= 0);
     this.stepContext = {
       model, optimizer, variables, variableLayers, decayed,
-      loss: parts.makeLoss(cfg.loss, { numClasses: cfg.numClasses, ignoreLabel: cfg.data.ignoreLabel }),
+      loss,
       weightDecay: cfg.train.weightDecay,
     };
   }
@@ -165,6 +168,7 @@ export class TrainingSession {
     const train = await parts.openDataset(cfg, configDir, 'train', early);
     const val = await parts.openDataset(cfg, configDir, 'val', early);
 
+    const loss = await makeSessionLoss(cfg, configDir, parts, train, opts.trust === true);
     const model = parts.buildModel(cfg.model, { numClasses: cfg.numClasses, inputSize: cfg.data.inputSize, seed: cfg.seed });
     if (checkpointDir) await loadModelWeights(checkpointDir, model);
     parts.setFrozen(model, cfg.train.freeze, cfg.train.frozenBatchNorm);
@@ -207,7 +211,7 @@ export class TrainingSession {
 
     const perEpoch = countBatches(train.ids.length, cfg.train.batchSize, cfg.train.stepsPerEpoch);
     const session = new TrainingSession(cfg, folder, parts, model, optimizer, train, val, watchImages, probe, backend,
-      info, resumeState, perEpoch, opts);
+      info, resumeState, perEpoch, loss, opts);
     session.watchLayers = watchLayers;
     session.emit({
       type: 'run/start', time: isoNow(), runDir: folder.dir, backend, epochs: cfg.train.epochs, batchesPerEpoch: perEpoch,
@@ -461,6 +465,19 @@ export class TrainingSession {
     this.optimizer.dispose();
     this.model.dispose();
   }
+}
+
+/** The configured loss, or the user's loss module when the config names one and is trusted. */
+async function makeSessionLoss(cfg: ResolvedConfig, configDir: string, parts: EngineParts, train: SessionDataset, trusted: boolean)
+  : Promise<TrainStepContext['loss']> {
+  if (cfg.loss.module) {
+    const modulePath = path.resolve(configDir, cfg.loss.module);
+    if (!trusted) throw new Error(`loss.module ${modulePath} is user code: it runs only when the workspace is trusted (CLI: --trust)`);
+    if (!parts.loadLossModule) throw new Error('this engine cannot load loss modules');
+    return parts.loadLossModule(modulePath);
+  }
+  const classFrequencies = cfg.loss.classWeights === 'inverse-frequency' ? await train.classPixelCounts?.() : undefined;
+  return parts.makeLoss(cfg.loss, { numClasses: cfg.numClasses, ignoreLabel: cfg.data.ignoreLabel, classFrequencies });
 }
 
 /** Batches per epoch: with more images than one batch the last partial batch is dropped (BatchNorm needs > 1). */

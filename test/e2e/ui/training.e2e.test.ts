@@ -12,8 +12,13 @@ import type { PageCanvas, PageDocument } from '../support/pageTypes';
 import { readEpochMetrics, readLabelPng, readRunInfo, runFolders } from '../support/runFolder';
 import { Workbench } from '../support/workbench';
 
-/** Enough epochs that Stop arrives while the run is still going; few, small batches so each epoch is quick. */
+/** Enough epochs that Stop arrives while the run is still going; few, small batches and 8 images per split so each epoch is quick. */
 const QUICK_TRAINING = { epochs: 50, stepsPerEpoch: 2, batchSize: 2 };
+const QUICK_DATA = { limit: 8 };
+/** The run name written into the shortened config; it sits on line 2, so the editor shows it without scrolling. */
+const QUICK_NAME = 'e2e-quick-demo';
+/** A layer of the demo U-Net whose activations are saved each epoch, so its hover shows channel thumbnails. */
+const WATCHED_LAYER = 'encoder/level1/pool';
 /** Epoch 1 includes building the model and the first validation pass: allow for a slow shared CI machine. */
 const FIRST_EPOCH_TIMEOUT_MS = 240_000;
 
@@ -48,10 +53,13 @@ describe('training from the command palette', () => {
     await workbench.waitFor('segscope.json to open in an editor', () => workbench.tab('segscope.json').waitFor({ timeout: 120_000 }));
     const config = JSON.parse(readFileSync(configPath, 'utf8'));
     // Shorten the run; wait until the open editor shows the change so Start Training reads the new text.
+    config.name = QUICK_NAME;
     config.train = { ...config.train, ...QUICK_TRAINING };
+    config.data = { ...config.data, ...QUICK_DATA };
+    config.watch = { ...config.watch, layers: [WATCHED_LAYER] };
     writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-    await workbench.waitFor('the editor to show the shortened segscope.json (stepsPerEpoch)', () =>
-      page.locator('.editor-instance .view-lines', { hasText: '"stepsPerEpoch"' }).first().waitFor({ timeout: 30_000 }));
+    await workbench.waitFor(`the editor to show the shortened segscope.json (name "${QUICK_NAME}")`, () =>
+      page.locator('.editor-instance .view-lines', { hasText: QUICK_NAME }).first().waitFor({ timeout: 30_000 }));
     await workbench.screenshot('demo project');
   });
 
@@ -64,6 +72,7 @@ describe('training from the command palette', () => {
     await workbench.waitFor('epoch 1 to be complete on disk', () =>
       poll(() => (readRunInfo(runDir!).epochsDone >= 1 ? true : undefined), FIRST_EPOCH_TIMEOUT_MS));
     const info = readRunInfo(runDir);
+    assert.equal(info.name, QUICK_NAME, 'the run uses the shortened config');
     assert.ok(info.watch.images.length > 0, 'the demo run watches images');
 
     for (const image of info.watch.images) {
@@ -109,8 +118,8 @@ describe('training from the command palette', () => {
   it('hovering a watched layer shows its statistics and strongest channels', async () => {
     assert.ok(runDir, 'a run is going (previous test)');
     const info: RunInfo = readRunInfo(runDir);
-    const layer = info.watch.layers[0];
-    assert.ok(layer, 'the demo run watches at least one layer');
+    const layer = WATCHED_LAYER;
+    assert.ok(info.watch.layers.includes(layer), `run.json watches ${layer} (watch.layers: ${JSON.stringify(info.watch.layers)})`);
     const dashboard = workbench.webview();
     const epoch = Number(await dashboard.locator('#epoch-slider').getAttribute('data-epoch'));
     assert.ok(epoch >= 1, `an epoch is selected (data-epoch=${epoch})`);

@@ -96,3 +96,53 @@ describe('wasm Tile vs cpu', () => {
     });
   }
 });
+
+describe('wasm Slice, SplitV and 2-D Transpose vs cpu', () => {
+  const slices: { shape: number[]; begin: number[]; size: number[]; dtype: 'float32' | 'int32' | 'bool' }[] = [
+    { shape: [8, 6, 6, 10], begin: [0, 0, 0, 3], size: [-1, -1, -1, 5], dtype: 'float32' },
+    { shape: [4, 5, 6, 7], begin: [1, 2, 0, 0], size: [2, 3, -1, -1], dtype: 'float32' },
+    { shape: [4, 5, 6, 7], begin: [1, 1, 2, 3], size: [3, 3, 3, 3], dtype: 'int32' },
+    { shape: [9], begin: [2], size: [5], dtype: 'float32' },
+    { shape: [3, 4], begin: [0, 1], size: [3, 2], dtype: 'bool' },
+    { shape: [2, 3, 4, 5, 6], begin: [1, 0, 1, 0, 2], size: [1, 3, 2, 5, 3], dtype: 'float32' },
+    { shape: [3, 4, 5], begin: [0, 0, 0], size: [3, 4, 5], dtype: 'float32' },
+    { shape: [3, 4, 5], begin: [1, 0, 0], size: [0, 4, 5], dtype: 'float32' },
+  ];
+  const values = (shape: number[], dtype: string, seed: number) => Array.from(seeded(size(shape), seed),
+    (v) => (dtype === 'float32' ? v : dtype === 'int32' ? Math.round(v * 100) : v > 0 ? 1 : 0));
+  for (const s of slices) {
+    test(`Slice ${s.dtype} ${s.shape} begin ${s.begin} size ${s.size}`, async () => {
+      const v = values(s.shape, s.dtype, 17);
+      const run = () => tf.tidy(() => tf.cast(tf.slice(tf.tensor(v, s.shape, s.dtype), s.begin, s.size), 'float32'));
+      const expected = await onBackend('cpu', run);
+      const actual = await onBackend('wasm', run);
+      assert.deepEqual(actual.shape, expected.shape);
+      assert.deepEqual(Array.from(actual.values), Array.from(expected.values));
+    });
+  }
+  const splits: { shape: number[]; splits: number | number[]; axis: number }[] = [
+    { shape: [4, 6, 6, 12], splits: [5, 7], axis: 3 },
+    { shape: [4, 6, 6, 12], splits: 3, axis: 1 },
+    { shape: [5, 4], splits: [1, 3, 1], axis: 0 },
+    { shape: [2, 3, 8], splits: [2, -1], axis: -1 },
+  ];
+  for (const s of splits) {
+    test(`SplitV ${s.shape} into ${s.splits} along ${s.axis}`, async () => {
+      const v = values(s.shape, 'float32', 19);
+      const run = () => tf.tidy(() => tf.concat(tf.split(tf.tensor(v, s.shape), s.splits, s.axis).map((t) => tf.reshape(t, [-1]))));
+      const expected = await onBackend('cpu', run);
+      const actual = await onBackend('wasm', run);
+      assert.deepEqual(Array.from(actual.values), Array.from(expected.values));
+    });
+  }
+  for (const [shape, dtype] of [[[37, 70], 'float32'], [[64, 3], 'int32'], [[5, 33], 'bool']] as const) {
+    test(`Transpose ${dtype} ${shape}`, async () => {
+      const v = values([...shape], dtype, 23);
+      const run = () => tf.tidy(() => tf.cast(tf.transpose(tf.tensor(v, [...shape], dtype)), 'float32'));
+      const expected = await onBackend('cpu', run);
+      const actual = await onBackend('wasm', run);
+      assert.deepEqual(actual.shape, expected.shape);
+      assert.deepEqual(Array.from(actual.values), Array.from(expected.values));
+    });
+  }
+});

@@ -16,6 +16,8 @@ import {
 } from './fixtures';
 
 const CLASSES = ['background', 'cat', 'dog', 'bird'];
+/** Tests about what is rendered decode on the test's own thread (worker start-up is slow under tsx); the worker gets its own tests. */
+const ON_THREAD = { decodeWorker: false };
 const SIZE = 32;
 const palette = vocPalette();
 
@@ -96,12 +98,14 @@ describe('openDataset (VOC layout)', () => {
     assert.deepEqual([...ds.ids].sort(), good.map((s) => s.id).sort());
     // A second epoch reports nothing new.
     await collect(ds.batches({ batchSize: 3, shuffle: true, augment: true, seed: 1, epoch: 2 }));
+    await ds.close?.();
     assert.equal(events.filter((e) => e.type === 'data/skipped').length, expected.length);
+    assert.deepEqual(events.filter((e) => e.type === 'warning'), []);
   });
 
   it('is deterministic by (seed, epoch)', async () => {
     const run = async (seed: number, epoch: number) => {
-      const ds = await openDataset(config(), tmp.dir, 'train');
+      const ds = await openDataset(config(), tmp.dir, 'train', undefined, ON_THREAD);
       return collect(ds.batches({ batchSize: 4, shuffle: true, augment: true, seed, epoch }));
     };
     const a = await run(5, 1), b = await run(5, 1), c = await run(5, 2);
@@ -169,10 +173,11 @@ describe('openDataset (VOC layout)', () => {
     const third = await gen.next();
     assert.deepEqual(third.value?.ids, ['a5']);
     assert.equal((await gen.next()).done, true);
+    await ds.close?.();
   });
 
   it('honours dropLast, limitBatches and data.limit', async () => {
-    const ds = await openDataset(config(), tmp.dir, 'train');
+    const ds = await openDataset(config(), tmp.dir, 'train', undefined, ON_THREAD);
     const dropped = await collect(ds.batches({ batchSize: 3, shuffle: false, augment: false, seed: 1, epoch: 1, dropLast: true }));
     assert.deepEqual(dropped.map((b) => b.batchSize), [3, 3]);
     const limited = await collect(ds.batches({ batchSize: 2, shuffle: false, augment: false, seed: 1, epoch: 1, limitBatches: 2 }));
@@ -184,7 +189,7 @@ describe('openDataset (VOC layout)', () => {
   it("with maskResize 'bilinear' training masks gain values that were never labels", async () => {
     const allowed = new Set([0, 1, 2, 3, 255]);
     const count = async (maskResize: 'nearest' | 'bilinear') => {
-      const ds = await openDataset(config({ maskResize }), tmp.dir, 'train');
+      const ds = await openDataset(config({ maskResize }), tmp.dir, 'train', undefined, ON_THREAD);
       let invented = 0;
       for await (const b of ds.batches({ batchSize: 4, shuffle: true, augment: true, seed: 2, epoch: 1 })) {
         for (const v of b.masks) if (!allowed.has(v)) invented++;

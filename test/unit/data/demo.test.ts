@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../../../src/config/resolve';
+import { validateConfigText } from '../../../src/config/validate';
 import type { SegScopeConfig } from '../../../src/protocol/config';
 import * as makeDemoDataCommand from '../../../src/cli/commands/makeDemoData';
 import { makeDemoData, type DemoResult } from '../../../src/engine/data/demo';
@@ -58,7 +59,9 @@ describe('makeDemoData', () => {
   });
 
   it('writes a segscope.json that resolves and opens', async () => {
-    const raw = JSON.parse(readFileSync(demo.configPath, 'utf8')) as SegScopeConfig;
+    const text = readFileSync(demo.configPath, 'utf8');
+    assert.deepEqual(validateConfigText(text).problems, []);
+    const raw = JSON.parse(text) as SegScopeConfig;
     const cfg = resolveConfig(raw);
     assert.equal(cfg.data.format, 'voc');
     assert.equal(cfg.data.root, '.');

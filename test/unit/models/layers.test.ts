@@ -145,6 +145,32 @@ test('BatchNorm inferenceMode: training=true call keeps moving stats and equals 
   x.dispose();
 });
 
+test('BatchNorm training path (fused gradient) = stock tfjs BatchNormalization: output, moving stats, all gradients', () => {
+  const shape = [3, 4, 5, 6];
+  const x = tf.add(tf.mul(tf.tensor(randomArray(3 * 4 * 5 * 6, 31), shape), 2), 0.5);
+  const dy = tf.tensor(randomArray(3 * 4 * 5 * 6, 37), shape);
+  const init = [randomArray(6, 41), randomArray(6, 43), randomArray(6, 47), Float32Array.from(randomArray(6, 53), (v) => v + 1.5)];
+  const run = (layer: tfl.layers.Layer) => {
+    layer.apply(x); // build
+    layer.setWeights(init.map((w) => tf.tensor1d(w)));
+    const y = layer.apply(x, { training: true }) as tf.Tensor;
+    const moving = layer.getWeights().slice(2).map((w) => w.dataSync().slice());
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, dy)) as tf.Scalar,
+      layer.trainableWeights.map((w) => w.read() as tf.Variable));
+    const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, dy)))(x);
+    return { y: y.dataSync(), moving, dGamma: Object.values(grads)[0].dataSync(), dBeta: Object.values(grads)[1].dataSync(), dx: dx.dataSync() };
+  };
+  const ours = run(new BatchNorm({ momentum: 0.9, epsilon: 1e-5 }));
+  const stock = run(tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }));
+  assert.ok(maxAbsDiff(ours.y, stock.y) < 1e-5, 'output');
+  ours.moving.forEach((m, i) => assert.ok(maxAbsDiff(m, stock.moving[i]) < 1e-6, 'moving statistics'));
+  assert.ok(maxAbsDiff(ours.dGamma, stock.dGamma) < 1e-4, 'dgamma');
+  assert.ok(maxAbsDiff(ours.dBeta, stock.dBeta) < 1e-4, 'dbeta');
+  assert.ok(maxAbsDiff(ours.dx, stock.dx) < 1e-4, 'dx');
+  assert.ok(ours.dx.some((v) => Math.abs(v) > 1e-2));
+  tf.dispose([x, dy]);
+});
+
 test('save/load round trip keeps names, weights, custom layers and BatchNorm inferenceMode', async () => {
   const build = () => buildDeepLabV3Plus({
     numClasses: 3, inputSize: 32, backbone: 'mobilenetv2', width: 0.35, outputStride: 8, asppRates: [2, 4],

@@ -204,3 +204,19 @@ test('pause, stepBatch and stepEpoch stop at batch boundaries; probe requests ar
     run.cleanup();
   }
 });
+
+test('same config and seed give the same losses on the cpu backend too (2 epochs)', async () => {
+  const run = await makeTinyRun({
+    backend: 'cpu', model: { arch: 'unet', width: 0.125 }, data: { format: 'voc', root: '.', classes: ['background', 'disc', 'square'], inputSize: 16 },
+    train: { epochs: 2, batchSize: 2, stepsPerEpoch: 2 }, watch: { images: [], layers: [] },
+  }, 8);
+  try {
+    const a = await train(run);
+    const b = await train(run);
+    assert.equal(a.losses.length, 4);
+    a.losses.forEach((loss, i) => assert.ok(Math.abs(loss - b.losses[i]) <= 1e-5, `batch ${i}: ${loss} vs ${b.losses[i]}`));
+    assert.equal((a.events[0] as Extract<RunEvent, { type: 'run/start' }>).backend.name, 'cpu');
+  } finally {
+    run.cleanup();
+  }
+});

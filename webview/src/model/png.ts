@@ -19,7 +19,7 @@ interface DecompressionStreamLike { readable: ReadableStream<Uint8Array>; writab
 /** zlib inflate with the platform's DecompressionStream (Chromium and node ≥ 18). */
 export const inflateZlib: Inflate = async (zlib) => {
   const Stream = (globalThis as unknown as { DecompressionStream: new (format: string) => DecompressionStreamLike }).DecompressionStream;
-  const stream = new Blob([zlib as BlobPart]).stream().pipeThrough(new Stream('deflate'));
+  const stream = new Blob([zlib as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new Stream('deflate'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 };
 

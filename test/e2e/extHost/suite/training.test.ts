@@ -7,11 +7,17 @@ import type { RunInfo } from '../../../../src/protocol/runFolder';
 import { runPaths } from '../../../../src/protocol/runFolder';
 import { activateExtension, eventually, readJson, runFolders, scratchFolder } from './workspace';
 
-/** Makes the demo config quick: one epoch of one batch. */
-function shorten(configPath: string): void {
-  const config = readJson<Record<string, any>>(configPath);
-  config.train = { ...config.train, epochs: 1, stepsPerEpoch: 1 };
-  fs.writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+/** Makes the demo config quick (one epoch of one small batch, 4 images per split), through the open document and saved. */
+async function shorten(configPath: string): Promise<void> {
+  const uri = vscode.Uri.file(configPath);
+  const document = await vscode.workspace.openTextDocument(uri);
+  const config = JSON.parse(document.getText());
+  config.train = { ...config.train, epochs: 1, stepsPerEpoch: 1, batchSize: 2 };
+  config.data = { ...config.data, limit: 4 };
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), `${JSON.stringify(config, null, 2)}\n`);
+  assert.equal(await vscode.workspace.applyEdit(edit), true, 'edited segscope.json');
+  assert.equal(await document.save(), true, 'saved segscope.json');
 }
 
 describe('Create Demo Project and Start Training', () => {
@@ -41,7 +47,7 @@ describe('Create Demo Project and Start Training', () => {
 
   it('trains one epoch and writes its maps for every watch image', async () => {
     assert.ok(configPath, 'the demo project exists (previous test)');
-    shorten(configPath);
+    await shorten(configPath);
     await vscode.commands.executeCommand('segscope.debug.hostStall', { reset: true });
     const started = await vscode.commands.executeCommand<boolean>('segscope.startTraining', vscode.Uri.file(configPath));
     assert.equal(started, true, 'startTraining accepted the config');

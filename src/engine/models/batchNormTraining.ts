@@ -1,0 +1,38 @@
+// Training-mode batch normalisation as one tape node with a closed-form gradient (far fewer ops than tfjs' composed one).
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * y = γ·(x − μ)/√(σ² + ε) + β over all axes but the last, with μ, σ² the (biased) batch statistics, as tfjs-layers'
+ * training path computes it. The gradient is the textbook one,
+ *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/√(σ²+ε) · (dy − dβ/n − x̂·dγ/n),
+ * instead of differentiating moments → batchNorm op by op (which on wasm also runs the slow Tile kernel).
+ * `onStatistics` receives μ and σ² (e.g. to update moving averages); they are disposed after it returns.
+ */
+export function batchNormTraining(
+  x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
+  onStatistics: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor {
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const { mean, variance } = tf.moments(input, axes);
+    onStatistics(mean as tf.Tensor1D, variance as tf.Tensor1D);
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    const normalized = tf.mul(tf.sub(input, mean), invStd);
+    save([normalized, invStd, g]);
+    return {
+      value: tf.add(tf.mul(normalized, g), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
+        const [xHat, inv, gam] = saved;
+        const d = dy as tf.Tensor;
+        const n = xHat.size / xHat.shape[xHat.rank - 1];
+        const dBeta = tf.sum(d, axes);
+        const dGamma = tf.sum(tf.mul(d, xHat), axes);
+        const centred = tf.sub(tf.sub(d, tf.div(dBeta, n)), tf.mul(xHat, tf.div(dGamma, n)));
+        return [tf.mul(centred, tf.mul(gam, inv)), dGamma, dBeta];
+      }),
+    };
+  });
+  return op(x, gamma, beta);
+}
