@@ -40,6 +40,8 @@ const benches: Bench[] = [
     run: ([dy, w]) => run('Conv2DBackpropInput', { dy, filter: w }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: act }) },
   { name: 'Conv2DBackpropFilter 1×1 144→24', setup: () => [rand(act), rand([8, 64, 64, 24])],
     run: ([x, dy]) => run('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [1, 1, 144, 24] }) },
+  { name: 'BatchMatMul [32768,144]ᵀ·[32768,24] (1×1 weight gradient)', setup: () => [rand([32768, 144]), rand([32768, 24])],
+    run: ([a, b]) => tf.matMul(a, b, true, false) },
   { name: 'Conv2D 3×3 [8,64,64,32]→32', setup: () => [rand([8, 64, 64, 32]), rand([3, 3, 32, 32])], run: ([x, w]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') },
   { name: 'Conv2DBackpropInput 3×3 32→32', setup: () => [rand([8, 64, 64, 32]), rand([3, 3, 32, 32])],
     run: ([dy, w]) => run('Conv2DBackpropInput', { dy, filter: w }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [8, 64, 64, 32] }) },

@@ -307,6 +307,8 @@ export class SegScopeDebugSession extends LoggingDebugSession {
     await this.runtime.terminate();
     this.runtime.dispose();
     this.sendResponse(response);
+    // Ends the stand-alone adapter process; ignored when running inline in the extension host.
+    this.shutdown();
   }
 }
 

@@ -84,15 +84,12 @@ function asNumber(value: Value, op: string): number | null {
   throw new ExpressionError(`"${op}" needs numbers, not ${typeName(value)}`);
 }
 
-function equal(a: Value, b: Value): boolean {
-  if (isTree(a) || isTree(b)) return a === b;
-  return a === b;
-}
 
 function binary(op: BinaryOp, left: Value, right: Value): Value {
   switch (op) {
-    case '==': return equal(left, right);
-    case '!=': return !equal(left, right);
+    // Numbers, text, booleans and null compare by value; groups only to themselves.
+    case '==': return left === right;
+    case '!=': return left !== right;
     case '<': case '<=': case '>': case '>=': {
       if (typeof left === 'string' && typeof right === 'string') return compare(op, left.localeCompare(right), 0);
       const a = asNumber(left, op), b = asNumber(right, op);

@@ -70,13 +70,33 @@ async function tryWasm(threads: number): Promise<Attempt> {
   } catch (e) {
     return { ok: false, why: shortError(e) };
   }
-  const attempt = await withThreadCap(plan.threads, () => setBackend('wasm'));
+  let note = plan.threadsNote;
+  let attempt = await withThreadCap(plan.threads, () => withTimeout(setBackend('wasm'), WASM_START_TIMEOUT_MS,
+    `wasm did not start within ${WASM_START_TIMEOUT_MS / 1000} s`));
+  if (!attempt.ok && plan.threads > 1) {
+    // The threaded module failed to start: tfjs keeps the factory, so the single-threaded build can still be tried.
+    note = `threaded start failed (${attempt.why})`;
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    attempt = await withTimeout(setBackend('wasm'), WASM_START_TIMEOUT_MS, `wasm did not start within ${WASM_START_TIMEOUT_MS / 1000} s`);
+  }
   if (!attempt.ok) return attempt;
   registerWasmTrainingKernels();
   registerWasmSpeedKernels();
   letWasmThreadsIdle(tf.findBackend('wasm'));
   const actual = getThreadsCount();
-  return { ok: true, simd: plan.simd, threads: actual, note: plan.threadsNote };
+  return { ok: true, simd: plan.simd, threads: actual, note };
+}
+
+/** Generous: compiling the module and starting its workers takes about a second. */
+const WASM_START_TIMEOUT_MS = 60_000;
+
+function withTimeout(work: Promise<Attempt>, ms: number, why: string): Promise<Attempt> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Attempt>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, why }), ms);
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function tryCpu(): Promise<Attempt> {

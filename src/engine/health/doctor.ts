@@ -9,7 +9,8 @@ import type { BackendChoice, SegScopeConfig } from '../../protocol/config';
 import type { Finding } from '../../protocol/runEvents';
 import type { LayerStats } from '../../protocol/runFolder';
 import { initBackend } from '../backend';
-import { loadSample, openDataset, type Dataset, type SegBatch } from '../data';
+import { openDataset, renderSettings, type Dataset, type SegBatch } from '../data';
+import { loadSample } from '../data/sampleRenderer';
 import { listSplit } from '../data/layout';
 import { loadLossModule, makeLoss } from '../losses';
 import { ConfusionMatrix } from '../metrics/confusion';
@@ -60,6 +61,8 @@ export interface DoctorReport {
   losses: number[];
   overfit?: OverfitResult;
   durationMs: number;
+  /** What the rules looked at (for tests and for people tuning thresholds). */
+  observed: { static?: Omit<StaticObservations, 'config'>; epoch?: Omit<EpochObservations, 'config'> };
 }
 
 export const OVERFIT_LOSS_DROP = 0.9;
@@ -110,7 +113,7 @@ async function sourceMasksOf(cfg: ResolvedConfig, configDir: string, ids: string
   const masks: Uint8Array[] = [];
   for (const id of ids) {
     const files = listing.samples.find((s) => s.id === id);
-    if (files) masks.push((await loadSample(files, cfg)).mask.labels);
+    if (files) masks.push((await loadSample(files, renderSettings(cfg))).mask.labels);
   }
   return masks;
 }
@@ -232,7 +235,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     addClassCounts(classCounts, first.masks);
     const losses: number[] = [];
     const measured: { gradNorms?: Record<string, number>; updateRatios?: Record<string, number> }[] = [];
-    const source = opts.overfit ? fixedBatch(first, steps) : trainingBatches(s, steps);
+    // Nothing to train (everything frozen): the static rules say so; a step would have no variables to differentiate.
+    const trainableSteps = ctx.variables.length > 0 ? steps : 0;
+    const source = opts.overfit ? fixedBatch(first, trainableSteps) : trainingBatches(s, trainableSteps);
     let stopped = false;
     for await (const b of source) {
       if (!opts.overfit && losses.length > 0) addClassCounts(classCounts, b.masks);
@@ -253,7 +258,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       if (opts.overfit && losses.length % 10 === 0 && overfitPassed(losses, judge(s, first).confusion.miou())) break;
     }
 
-    findings.add(runStaticChecks({ ...probes, batch: batchSample, classPixelCounts: classCounts }));
+    const staticObs: StaticObservations = { ...probes, batch: batchSample, classPixelCounts: classCounts };
+    findings.add(runStaticChecks(staticObs));
+    let epochObs: EpochObservations | undefined;
     if (losses.length > 0 && !stopped) {
       const evaluation = opts.overfit ? first : await firstBatch(await openDataset(cfg, s.configDir, 'val').catch(() => s.train), cfg);
       const { confusion, maxProbability } = judge(s, evaluation);
@@ -267,6 +274,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         maxPredictedProbability: maxProbability,
       };
       findings.add(runEpochChecks(epoch).map(({ epoch: _e, ...f }) => f));
+      epochObs = epoch;
     }
 
     let overfit: OverfitResult | undefined;
@@ -277,9 +285,15 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       const lossDrop = (lossFirst - lossLast) / lossFirst;
       overfit = { passed: overfitPassed(losses, miou), steps: losses.length, lossFirst, lossLast, lossDrop: Number.isFinite(lossDrop) ? lossDrop : 0, miou };
     }
-    return { findings: findings.all(), backend: s.backend, steps: losses.length, losses, overfit, durationMs: Date.now() - started };
+    const { config: _s, ...staticSeen } = staticObs;
+    const epochSeen = epochObs ? (({ config: _e, ...rest }) => rest)(epochObs) : undefined;
+    return {
+      findings: findings.all(), backend: s.backend, steps: losses.length, losses, overfit, durationMs: Date.now() - started,
+      observed: { static: staticSeen, epoch: epochSeen },
+    };
   } finally {
     s.model.dispose();
+    await s.train.close?.();
   }
 }
 

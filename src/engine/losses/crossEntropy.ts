@@ -13,7 +13,8 @@ export function focalCrossEntropy(
   return tf.tidy(() => {
     let perClass: tf.Tensor = tf.mul(t.target, logp);
     if (gamma !== 0) {
-      const oneMinusP = tf.clipByValue(tf.sub(1, tf.exp(logp)), 0, 1);
+      // Floor at 1e-7: (1−p)^γ with γ < 1 has an infinite derivative at p = 1 (reached in float32).
+      const oneMinusP = tf.clipByValue(tf.sub(1, tf.exp(logp)), 1e-7, 1);
       perClass = tf.mul(perClass, tf.pow(oneMinusP, gamma));
     }
     const validOnehot = tf.mul(tf.clipByValue(t.target, 0, 1), tf.sub(1, t.voidMask));

@@ -6,6 +6,7 @@ import { buildDeepLabV3Plus } from './deeplab';
 import { buildUNet } from './unet';
 
 export { BatchNorm, isBatchNorm } from './batchNorm';
+export { batchNormTraining } from './batchNormTraining';
 export { DepthwiseConv } from './depthwiseConv';
 export { Resize } from './resize';
 export { buildBenchModel, BENCH_TORCH_PARAMS } from './bench';

@@ -172,11 +172,14 @@ describe('training from the command palette', () => {
     await workbench.runCommand('View: Close All Editors');
     await workbench.waitFor('all editors to close', () => page.locator('iframe.webview.ready').first().waitFor({ state: 'detached', timeout: 15_000 }));
     await workbench.runCommand('SegScope: Open Run…');
-    // showOpenDialog in the web workbench is a quick input holding a path: type the run folder and accept it.
+    // showOpenDialog in the web workbench is a quick input holding a path: type the run folder, wait until the
+    // dialog lists its contents, then press the dialog's "Open Run" button.
     const input = workbench.quickInput().locator('.quick-input-box input');
     await workbench.waitFor('the Open Run folder dialog', () => input.waitFor({ state: 'visible', timeout: 15_000 }));
     await input.fill(`${runDir}/`);
-    await page.keyboard.press('Enter');
+    await workbench.waitFor('the dialog to list the run folder (its "epochs" sub-folder)', () =>
+      workbench.quickInput().locator('.quick-input-list .monaco-list-row', { hasText: 'epochs' }).waitFor({ timeout: 15_000 }));
+    await workbench.quickInput().locator('.monaco-button', { hasText: 'Open Run' }).click();
     const dashboard = workbench.webview();
     await workbench.waitFor(`the dashboard of ${info.id} with status "stopped"`, () =>
       dashboard.locator('#run-status[data-status="stopped"]').waitFor({ timeout: 30_000 }));

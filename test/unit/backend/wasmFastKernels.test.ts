@@ -146,3 +146,28 @@ describe('wasm Slice, SplitV and 2-D Transpose vs cpu', () => {
     });
   }
 });
+
+describe('wasm BatchMatMul vs cpu', () => {
+  const products: { a: number[]; b: number[]; tA: boolean; tB: boolean }[] = [
+    { a: [50, 7], b: [50, 3], tA: true, tB: false },
+    { a: [20, 9], b: [20, 30], tA: true, tB: false },
+    { a: [6, 5], b: [4, 6], tA: true, tB: true },
+    { a: [3, 40, 6], b: [3, 40, 2], tA: true, tB: false },
+    { a: [1, 12, 4], b: [5, 12, 7], tA: true, tB: false },
+    { a: [2, 8, 5], b: [2, 3, 8], tA: true, tB: true },
+    { a: [5, 6], b: [6, 4], tA: false, tB: false },
+    { a: [5, 6], b: [4, 6], tA: false, tB: true },
+  ];
+  for (const p of products) {
+    test(`${p.a}${p.tA ? 'ᵀ' : ''} · ${p.b}${p.tB ? 'ᵀ' : ''}`, async () => {
+      const av = seeded(size(p.a), 29), bv = seeded(size(p.b), 31);
+      const run = () => tf.tidy(() => tf.matMul(tf.tensor(av, p.a), tf.tensor(bv, p.b), p.tA, p.tB));
+      const expected = await onBackend('cpu', run);
+      const tensorsBefore = (await tf.setBackend('wasm'), tf.memory().numTensors);
+      const actual = await onBackend('wasm', run);
+      assert.equal(tf.memory().numTensors, tensorsBefore);
+      assert.deepEqual(actual.shape, expected.shape);
+      assert.ok(relativeError(actual.values, expected.values) <= TOLERANCE);
+    });
+  }
+});

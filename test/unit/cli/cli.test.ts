@@ -98,3 +98,36 @@ test('segscope bench --json prints one line with PyTorch\'s parameter count (1,3
   assert.match(result.backend, /^wasm/);
   assert.ok(result.trainImagesPerSec > 0 && result.inferImagesPerSec > 0 && result.stepMsMedian > 0);
 });
+
+test('segscope train: SIGTERM stops at a batch boundary with a checkpoint, status "stopped", only complete epoch folders', async () => {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const run = await makeTinyRun({ train: { epochs: 50, batchSize: 4 } });
+  try {
+    const configPath = path.join(run.dir, 'tiny.json');
+    writeFileSync(configPath, JSON.stringify(run.config));
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'train', configPath, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let signalled = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (!signalled && out.includes('"type":"epoch/end"')) { signalled = true; child.kill('SIGTERM'); }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0);
+    const events = out.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+    const end = events.at(-1)!;
+    assert.ok(end.type === 'run/end' && end.status === 'stopped', JSON.stringify(end));
+    const runDir = (events[0] as Extract<RunEvent, { type: 'run/start' }>).runDir;
+    assert.equal(JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')).status, 'stopped');
+    assert.ok(existsSync(path.join(runDir, 'checkpoint', 'state.json')));
+    const epochs = readdirSync(path.join(runDir, 'epochs'));
+    assert.ok(epochs.length >= 1 && epochs.length < 50);
+    for (const e of epochs) {
+      assert.match(e, /^\d{4}$/);
+      assert.ok(existsSync(path.join(runDir, 'epochs', e, 'metrics.json')));
+    }
+  } finally {
+    run.cleanup();
+  }
+});

@@ -9,7 +9,7 @@ import { doubleSoftmaxCeiling } from '../../../src/engine/health/rules/model';
 import { batch, config, epochObs, layer, model, staticObs } from './synthetic';
 
 const ids = (fs: { id: string }[]) => fs.map((f) => f.id).sort();
-const only = (fs: { id: string }[], id: string) => fs.filter((f) => f.id === id);
+const only = <T extends { id: string }>(fs: T[], id: string): T[] => fs.filter((f) => f.id === id);
 
 function assertWellFormed(f: { id: string; cause: string; fix: string; severity: string; evidence: object }): void {
   assert.ok((HEALTH_RULE_IDS as readonly string[]).includes(f.id), `unknown id ${f.id}`);

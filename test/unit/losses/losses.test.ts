@@ -206,6 +206,15 @@ test('gradient is zero at void pixels and finite when every pixel is void', () =
   tf.dispose([labels, g, allVoid, out]);
 });
 
+test('focal gradient stays finite when a probability is exactly 1 (gamma < 1)', () => {
+  const fn = makeLoss(cfg({ type: 'focal', focalGamma: 0.5 }), { numClasses: C, ignoreLabel: VOID });
+  const labels = tf.tensor3d(LABELS, [1, 2, 2], 'int32');
+  const out = tf.tensor4d([[100, 0, 0], [0, 0, 100], [0, 0, 0], [0, 100, 0]].flat(), [1, 2, 2, C]);
+  const g = tf.grad((o: tf.Tensor) => fn(labels, o as tf.Tensor4D))(out);
+  assert.ok(g.dataSync().every(Number.isFinite));
+  tf.dispose([labels, out, g]);
+});
+
 test('stable for huge logits (log-softmax), and labels outside 0..C−1 count as void', () => {
   const big = [[1000, -1000, 0], [0, 0, 1000], [3, 2, 1], [-1000, 1000, 0]];
   const v = lossValue(cfg({}), LABELS, big);

@@ -129,7 +129,8 @@ test('a different seed gives different losses (the determinism check can fail)',
 });
 
 test('stop mid-epoch saves a checkpoint; resume continues the same run folder and reproduces the uninterrupted losses', async () => {
-  const run = await makeTinyRun({ train: { epochs: 2, batchSize: 4, optimizer: { name: 'adam', learningRate: 0.003 }, schedule: { type: 'poly', power: 0.9 } } });
+  // 3 epochs of 2 batches, stopped after batch 3: the batches after the resume depend on the restored Adam moments.
+  const run = await makeTinyRun({ train: { epochs: 3, batchSize: 4, optimizer: { name: 'adam', learningRate: 0.003 }, schedule: { type: 'poly', power: 0.9 } } });
   try {
     const full = await train(run);
     const perEpoch = (full.events[0] as Extract<RunEvent, { type: 'run/start' }>).batchesPerEpoch;
@@ -157,7 +158,7 @@ test('stop mid-epoch saves a checkpoint; resume continues the same run folder an
     const resumed = [...first.losses, ...second.losses];
     assert.equal(resumed.length, full.losses.length);
     resumed.forEach((loss, i) => assert.ok(Math.abs(loss - full.losses[i]) <= 1e-5, `batch ${i}: ${loss} vs ${full.losses[i]}`));
-    assert.deepEqual(readdirSync(path.join(first.result.runDir, 'epochs')), ['0001', '0002']);
+    assert.deepEqual(readdirSync(path.join(first.result.runDir, 'epochs')), ['0001', '0002', '0003']);
     const log = parseEventLines(readFileSync(path.join(first.result.runDir, runPaths.events), 'utf8'));
     assert.equal(log.filter((e) => e.type === 'run/start').length, 2);
   } finally {
@@ -216,6 +217,35 @@ test('same config and seed give the same losses on the cpu backend too (2 epochs
     assert.equal(a.losses.length, 4);
     a.losses.forEach((loss, i) => assert.ok(Math.abs(loss - b.losses[i]) <= 1e-5, `batch ${i}: ${loss} vs ${b.losses[i]}`));
     assert.equal((a.events[0] as Extract<RunEvent, { type: 'run/start' }>).backend.name, 'cpu');
+  } finally {
+    run.cleanup();
+  }
+});
+
+test('an error in the middle of training marks the run crashed, ends with run/end, and leaves only complete epochs', async () => {
+  const { engineParts } = await import('../../../src/engine/session/engineParts');
+  const real = engineParts();
+  let calls = 0;
+  const parts = {
+    ...real,
+    makeLoss: (...args: Parameters<typeof real.makeLoss>) => {
+      const loss = real.makeLoss(...args);
+      return (labels: tf.Tensor, output: tf.Tensor) => {
+        if (++calls === 4) throw new Error('boom in batch 4');
+        return loss(labels, output);
+      };
+    },
+  };
+  const run = await makeTinyRun({ train: { epochs: 3, batchSize: 4 } });
+  try {
+    const { result, events } = await train(run, { parts });
+    assert.equal(result.status, 'crashed');
+    assert.match(result.error!, /boom/);
+    const end = events.at(-1)!;
+    assert.ok(end.type === 'run/end' && end.status === 'crashed' && /boom/.test(end.error ?? ''));
+    const info = JSON.parse(readFileSync(path.join(result.runDir, runPaths.info), 'utf8')) as RunInfo;
+    assert.equal(info.status, 'crashed');
+    assert.deepEqual(readdirSync(path.join(result.runDir, 'epochs')), ['0001']);
   } finally {
     run.cleanup();
   }

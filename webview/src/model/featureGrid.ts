@@ -47,17 +47,32 @@ export interface GridDrawOptions {
   order?: number[];
 }
 
-/** Fills `out` (RGBA, layout.width × layout.height) with the grid. */
+/** The LUT as packed RGBA words in the platform's byte order, so one store writes one pixel. */
+function packedLut(lut: Uint8Array): Uint32Array {
+  const packed = new Uint32Array(256);
+  const bytes = new Uint8Array(packed.buffer);
+  for (let i = 0; i < 256; i++) {
+    bytes[i * 4] = lut[i * 3]; bytes[i * 4 + 1] = lut[i * 3 + 1]; bytes[i * 4 + 2] = lut[i * 3 + 2]; bytes[i * 4 + 3] = 255;
+  }
+  return packed;
+}
+
+function packedColor(r: number, g: number, b: number): number {
+  return new Uint32Array(new Uint8Array([r, g, b, 255]).buffer)[0];
+}
+
+/** Fills `out` (RGBA, layout.width × layout.height) with the grid: one 32-bit store per pixel (256 channels of 32×32 take a few ms). */
 export function drawFeatureGrid(activation: Uint8Array, header: ActivationHeader, out: Uint8ClampedArray, o: GridDrawOptions): void {
-  const { layout, lut } = o;
+  const { layout } = o;
   const [h, w, channels] = header.shape;
   if (h !== layout.tileHeight || w !== layout.tileWidth) throw new Error(`tile ${layout.tileWidth}×${layout.tileHeight} does not match activation ${w}×${h}`);
   if (activation.length < h * w * channels) throw new Error(`activation has ${activation.length} bytes, header says ${h}×${w}×${channels}`);
-  const [br, bg, bb] = o.background;
-  for (let i = 0; i < out.length; i += 4) { out[i] = br; out[i + 1] = bg; out[i + 2] = bb; out[i + 3] = 255; }
+  if (out.length < layout.width * layout.height * 4) throw new Error('output buffer is smaller than the grid');
+  const pixels = new Uint32Array(out.buffer, out.byteOffset, layout.width * layout.height);
+  pixels.fill(packedColor(o.background[0], o.background[1], o.background[2]));
+  const lut = packedLut(o.lut);
   const tables = byteToColorIndex(header, o.mode);
   const plane = h * w;
-  const rowStride = layout.width * 4;
   for (let tile = 0; tile < layout.count; tile++) {
     const channel = o.order ? o.order[tile] : tile;
     if (channel === undefined || channel >= channels) continue;
@@ -65,12 +80,8 @@ export function drawFeatureGrid(activation: Uint8Array, header: ActivationHeader
     const { x: x0, y: y0 } = tileOrigin(layout, tile);
     let src = channel * plane;
     for (let y = 0; y < h; y++) {
-      let dst = (y0 + y) * rowStride + x0 * 4;
-      for (let x = 0; x < w; x++) {
-        const c = table[activation[src++]] * 3;
-        out[dst] = lut[c]; out[dst + 1] = lut[c + 1]; out[dst + 2] = lut[c + 2];
-        dst += 4;
-      }
+      let dst = (y0 + y) * layout.width + x0;
+      for (let x = 0; x < w; x++) pixels[dst++] = lut[table[activation[src++]]];
     }
   }
 }

@@ -34,7 +34,7 @@ export function describeModel(model: tfl.LayersModel): ModelFacts {
   const outputLayer = model.outputs[0].sourceLayer as tfl.layers.Layer;
   const trainableParams = model.layers
     .filter((l) => l.trainable)
-    .reduce((sum, l) => sum + l.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0), 0);
+    .reduce((sum, l) => sum + l.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0), 0);
   return {
     layers, trainableParams, outputLayer: outputLayer.name, outputActivation: activationOf(outputLayer) ?? 'linear',
   };
