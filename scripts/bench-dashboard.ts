@@ -175,6 +175,11 @@ async function main(): Promise<void> {
         const rowBox = await row!.boundingBox();
         await page.screenshot({ path: path.join(screenshots, `layer-hover-${theme}.png`), clip: { x: 0, y: Math.max(0, rowBox!.y - 200), width: 1400, height: 500 } });
       }
+      // A narrow editor column, as when the dashboard opens beside segscope.json.
+      await page.setViewportSize({ width: 480, height: 900 });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(screenshots, 'dashboard-narrow-light.png') });
     }
     if (asJson) console.log(JSON.stringify(result, null, 2));
     else {

@@ -44,6 +44,12 @@ const FRAME_ID = 1;
 interface VariableGroup {
   tree: ValueTree;
   expression: string;
+  /** The Layers scope: its entries are layers. */
+  isLayers?: boolean;
+  /** This group is one layer's stats. */
+  layerName?: string;
+  /** A layer's per-channel ranges that exist only once the trainer has probed that layer (expanding asks for them). */
+  probeLayer?: string;
 }
 
 export class SegScopeDebugSession extends LoggingDebugSession {
@@ -193,26 +199,42 @@ export class SegScopeDebugSession extends LoggingDebugSession {
       new Scope('Metrics', this.groups.create({ tree: scopes.metrics as ValueTree, expression: '' }), false),
       new Scope('Optimizer', this.groups.create({ tree: scopes.optimizer as ValueTree, expression: 'optimizer' }), false),
     ];
-    result.push(scopeOrNote('Layers', scopes.layers, 'layers', this.groups));
+    result.push(scopeOrNote('Layers', scopes.layers, 'layers', this.groups, true));
     result.push(scopeOrNote('Watch images', scopes.watch, 'watch', this.groups));
     if (stop?.finding && isTree(scopes.finding)) result.unshift(new Scope('Health finding', this.groups.create({ tree: scopes.finding, expression: 'finding' }), false));
     response.body = { scopes: result };
     this.sendResponse(response);
   }
 
-  protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+  protected async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
     const group = this.groups.get(args.variablesReference);
+    if (group?.probeLayer) {
+      try {
+        group.tree = await this.runtime.probeChannels(group.probeLayer);
+        group.probeLayer = undefined;
+      } catch (error) {
+        response.body = { variables: [{ name: 'probe', value: (error as Error).message, variablesReference: 0 }] };
+        this.sendResponse(response);
+        return;
+      }
+    }
     response.body = { variables: group ? this.variablesOf(group) : [] };
     this.sendResponse(response);
   }
 
   private variablesOf(group: VariableGroup): DebugProtocol.Variable[] {
-    return Object.entries(group.tree).map(([name, value]) => {
+    const variables: DebugProtocol.Variable[] = Object.entries(group.tree).map(([name, value]) => {
       const expression = memberExpression(group.expression, name);
       if (value instanceof Unavailable) return { name, value: `not yet: ${value.why}`, variablesReference: 0, evaluateName: expression };
-      const reference = isTree(value) ? this.groups.create({ tree: value, expression }) : 0;
+      const reference = isTree(value) ? this.groups.create({ tree: value, expression, layerName: group.isLayers ? name : undefined }) : 0;
       return { name, value: formatValue(value), variablesReference: reference, evaluateName: expression, type: typeOf(value) };
     });
+    const layer = group.layerName;
+    if (layer && !('channels' in group.tree)) {
+      // Not a watched layer: its channels come from a probe the trainer computes when this entry is expanded.
+      variables.push({ name: 'channels', value: 'expand to probe this layer', variablesReference: this.groups.create({ tree: {}, expression: '', probeLayer: layer }) });
+    }
+    return variables;
   }
 
   protected evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
@@ -312,9 +334,9 @@ export class SegScopeDebugSession extends LoggingDebugSession {
   }
 }
 
-function scopeOrNote(name: string, tree: ValueTree | Unavailable, expression: string, groups: Handles<VariableGroup>): DebugProtocol.Scope {
+function scopeOrNote(name: string, tree: ValueTree | Unavailable, expression: string, groups: Handles<VariableGroup>, isLayers = false): DebugProtocol.Scope {
   if (tree instanceof Unavailable) return new Scope(`${name} (${tree.why})`, 0, false);
-  return new Scope(name, groups.create({ tree, expression }), false);
+  return new Scope(name, groups.create({ tree, expression, isLayers }), false);
 }
 
 /** `parent.key` when the key is a plain name, else `parent["key"]` (layer names contain '/'). */

@@ -7,7 +7,8 @@ import { canStart, lineAndCharacter, validateConfigText } from '../config/valida
 import type { SegScopeConfig } from '../protocol/config';
 import type { Finding, RunEvent } from '../protocol/runEvents';
 import { runPaths, type ActivationHeader, type EpochMetrics } from '../protocol/runFolder';
-import type { HostToTrainer, TrainerToHost } from '../protocol/trainer';
+import { PendingRequests } from '../protocol/rpc';
+import type { HostToTrainer, ProbeResult, TrainerToHost } from '../protocol/trainer';
 import {
   ALL_EPOCHS, BreakpointSyntaxError, describePlace, findEpochsLine, isTimelinePath, parseFunctionBreakpoint, parseHitCondition,
   placeMatches, type Boundary, type BreakpointPlace, type HitTest,
@@ -89,6 +90,7 @@ type Intent = { kind: 'continue' } | { kind: 'pause' } | { kind: 'stepBatch'; fr
 type Granularity = 'none' | 'epoch' | 'batch';
 
 const STOP_TIMEOUT_MS = 120_000;
+const PROBE_TIMEOUT_MS = 60_000;
 
 export class TrainingRuntime {
   private config!: ResolvedConfig;
@@ -124,6 +126,7 @@ export class TrainingRuntime {
   private hitIds: number[] = [];
   private hitFinding: Finding | undefined;
   private stopping = false;
+  private readonly probes = new PendingRequests();
 
   constructor(private readonly startTrainer: TrainerStarter, private readonly listener: RuntimeListener) {}
 
@@ -185,6 +188,7 @@ export class TrainingRuntime {
       },
       exit: (code, signal) => {
         this.trainer = undefined;
+        this.probes.rejectAll('the trainer has ended');
         exit();
         if (!this.runEnd) {
           const why = signal ? `killed by ${signal}` : `exit code ${code}`;
@@ -422,7 +426,7 @@ export class TrainingRuntime {
         this.decide();
         return;
       case 'run/resumed': return;
-      case 'probe/reply': return;
+      case 'probe/reply': this.probes.settle(message.id, message.reply); return;
       case 'trainer/error':
         this.listener.output(`Trainer error: ${message.message}\n`, 'stderr');
         this.stderrTail = (this.stderrTail + message.message + '\n').slice(-4000);
@@ -613,6 +617,25 @@ export class TrainingRuntime {
       }
     }
     return Object.keys(perImage).length > 0 ? perImage : undefined;
+  }
+
+  /**
+   * Per-channel activation ranges of any layer at the paused state, computed on request by the trainer (probe/request)
+   * on the first watch image; the trainer writes the activation and its header into the run folder.
+   */
+  async probeChannels(layer: string): Promise<ValueTree> {
+    if (!this.stop || !this.trainer) throw new Error('Pause the run first: probes are computed at a stop');
+    const metrics = this.metrics.get(this.epochsDone);
+    const image = Object.keys(metrics?.watch ?? {})[0];
+    if (!image) throw new Error('No watch image to probe with yet (they are known once an epoch has ended)');
+    const { id, promise } = this.probes.open<ProbeResult>();
+    this.send({ type: 'probe/request', id, image, layer });
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('The trainer did not answer the probe within a minute')), PROBE_TIMEOUT_MS).unref());
+    const result = await Promise.race([promise, timeout]);
+    const header = JSON.parse(readFileSync(path.join(this.runDir ?? '', result.header), 'utf8')) as ActivationHeader;
+    const channels: Record<string, Value> = {};
+    header.min.forEach((min, c) => { channels[`channel ${c}`] = { min, max: header.max[c] }; });
+    return { [image]: channels };
   }
 
   get run(): { runDir?: string; epochs: number; batchesPerEpoch: number; configPath: string } {

@@ -1,4 +1,7 @@
 // Starts a trainer child process through TrainerConnection (the real dist/trainer.js, or a .ts test double such as test/fixtures/fakeTrainer.ts run through tsx) and wires its messages, output and exit to callbacks. Pure Node: no vscode.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { HostToTrainer, TrainerToHost } from '../protocol/trainer';
 import { TrainerConnection } from '../trainer/connection';
 
@@ -35,7 +38,7 @@ export function forkLauncher(scriptPath: string, options: ForkOptions = {}): Tra
     };
     TrainerConnection.start({
       modulePath: scriptPath,
-      execArgv: /\.[cm]?ts$/.test(scriptPath) ? ['--import', 'tsx'] : [],
+      execArgv: /\.[cm]?ts$/.test(scriptPath) ? ['--import', tsxLoaderFor(scriptPath)] : [],
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -62,4 +65,13 @@ export function forkLauncher(scriptPath: string, options: ForkOptions = {}): Tra
       },
     };
   };
+}
+
+/** The tsx loader nearest to a TypeScript trainer (its repository's node_modules), so it runs from any working directory. */
+export function tsxLoaderFor(scriptPath: string): string {
+  for (let dir = path.dirname(path.resolve(scriptPath)); ; dir = path.dirname(dir)) {
+    const loader = path.join(dir, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+    if (existsSync(loader)) return pathToFileURL(loader).href;
+    if (path.dirname(dir) === dir) return 'tsx';
+  }
 }

@@ -18,6 +18,8 @@ export class TrainingSession extends DisposableStore {
   readonly controller: TrainerController;
   /** The run the dashboard and hovers show: the live run, or one opened from disk. */
   history: RunHistory | undefined;
+  /** The run the trainer is writing (it goes on even while the dashboard shows another run). */
+  private liveRun: RunHistory | undefined;
   private readonly statusItem: vscode.StatusBarItem;
   private readonly runChanged = this.own(new vscode.EventEmitter<RunHistory | undefined>());
   private readonly dashboardMessage = this.own(new vscode.EventEmitter<HostToWebview>());
@@ -88,15 +90,21 @@ export class TrainingSession extends DisposableStore {
   private stateChanged(state: TrainingState): void {
     void vscode.commands.executeCommand('setContext', 'segscope.trainingState', state);
     void vscode.commands.executeCommand('setContext', 'segscope.training', state !== 'idle');
-    if (this.history?.live) {
+    if (this.liveRun?.live) {
       const status = state === 'paused' ? 'paused' : state === 'running' ? 'running' : undefined;
-      if (status) for (const m of this.history.setStatus(status)) this.dashboardMessage.fire(m);
+      if (status) this.fireForLive(this.liveRun.setStatus(status));
     }
     this.updateStatus();
   }
 
+  /** Dashboard messages about the live run reach the dashboard only while it shows that run. */
+  private fireForLive(messages: HostToWebview[]): void {
+    if (this.history !== this.liveRun) return;
+    for (const m of messages) this.dashboardMessage.fire(m);
+  }
+
   private updateStatus(): void {
-    const view = statusView(this.controller.state, this.history?.live ? this.history.progress : undefined, this.totalEpochs, this.history?.info.name);
+    const view = statusView(this.controller.state, this.liveRun?.live ? this.liveRun.progress : undefined, this.totalEpochs, (this.liveRun ?? this.history)?.info.name);
     this.statusItem.text = view.text;
     this.statusItem.tooltip = view.tooltip;
   }
@@ -110,6 +118,7 @@ export class TrainingSession extends DisposableStore {
         const queued = this.pendingEvents ?? [];
         this.pendingEvents = undefined;
         for (const e of queued) history.apply(e);
+        this.liveRun = history;
         this.setHistory(history);
       }, (error: Error) => {
         this.pendingEvents = undefined;
@@ -118,12 +127,13 @@ export class TrainingSession extends DisposableStore {
       return;
     }
     if (this.pendingEvents) { this.pendingEvents.push(event); return; }
-    if (!this.history) return;
-    for (const message of this.history.apply(event)) this.dashboardMessage.fire(message);
+    const live = this.liveRun;
+    if (!live) return;
+    this.fireForLive(live.apply(event));
     switch (event.type) {
       case 'batch/end':
         this.updateStatus();
-        this.progressReport?.(progressLine(this.history.progress, this.totalEpochs));
+        this.progressReport?.(progressLine(live.progress, this.totalEpochs));
         return;
       case 'epoch/end': {
         const m = event.metrics;
@@ -163,9 +173,9 @@ export class TrainingSession extends DisposableStore {
     this.progressReport = undefined;
     const stall = this.stallProbe.snapshot();
     this.output.info(`trainer exited (${exit.kind}, code ${exit.code}, signal ${exit.signal}); longest host stall during the run: ${stall.longestStallMs} ms`);
-    if (this.history && this.history.live) {
+    if (this.liveRun?.live) {
       const status = exit.kind === 'finished' ? 'finished' : exit.kind === 'stopped' ? 'stopped' : 'crashed';
-      for (const m of this.history.setStatus(status)) this.dashboardMessage.fire(m);
+      this.fireForLive(this.liveRun.setStatus(status));
     }
     this.updateStatus();
     if (exit.kind === 'finished' || exit.kind === 'stopped') {

@@ -67,6 +67,10 @@ export interface RunInfo {
   epochsDone: number;
   /** Set when this run was resumed from a checkpoint. */
   resumedFrom?: string;
+  /** 'built-in architecture' or the model.json the model was loaded from (config model.path). */
+  modelSource?: string;
+  /** Report of config model.weights: which layers were matched, missing, unexpected, shape-mismatched. */
+  weightsLoaded?: object;
 }
 
 export interface SplitMetrics {
@@ -106,6 +110,8 @@ export interface EpochMetrics {
   layers: Record<string, LayerStats>;
   /** Per watch image: its IoU per class and pixel accuracy at this epoch. */
   watch: Record<string, { miou: number; pixelAccuracy: number }>;
+  /** Where the epoch's time went, in ms: training batches, validation pass, probes, writing the epoch folder. */
+  timing?: { trainMs: number; valMs: number; probeMs: number; writeMs: number };
 }
 
 /** Header (.json) of one saved activation (.u8): channel-major uint8, each channel scaled from [min, max]. */

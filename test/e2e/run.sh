@@ -3,9 +3,11 @@
 # runs the UI suite (chromium + playwright-core) and the extension-host suite through both launchers, then stops
 # everything it started, whatever happens. Prints what a failing test waited for, its screenshot and the logs' tails.
 #
+#   bash test/e2e/run.sh [FILE.e2e.test.ts ...]   only these node:test files (instead of ui/*.e2e.test.ts + the offline launcher)
 #   E2E_SUITES=ui,exthost,electron   which suites to run (default: all three)
-#   E2E_TEST_NAME_PATTERN=regex      only node:test tests whose name matches (UI suite and the offline launcher)
+#   E2E_TEST_NAME_PATTERN=regex      only node:test tests whose name matches
 #   SEGSCOPE_EXTHOST_GREP=regex      only extension-host mocha tests whose title matches
+#   E2E_TRAINER=fake                 use test/fixtures/fakeTrainer.ts instead of the real trainer (dist/trainer.js)
 #   E2E_TIMEOUT=900                  seconds before the whole run is stopped
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -44,7 +46,7 @@ wants() { [[ " ${SUITES[*]} " == *" $1 "* ]]; }
 step() { printf '\n[e2e %4ss] %s\n' "$SECONDS" "$*"; }
 TSX=(node --import "$REPO/node_modules/tsx/dist/loader.mjs")
 
-rm -rf "$STATE" "$RESULTS" "$CACHE"/tmp/code-shim-* "$CACHE"/tmp/test-electron-*
+rm -rf "$STATE" "$RESULTS" "$CACHE"/tmp/code-shim-* "$CACHE"/tmp/test-electron-* "$CACHE"/tmp/vscode-ipc-*.sock
 mkdir -p "$STATE/workspaces" "$RESULTS"
 export TMPDIR="$CACHE/tmp"        # the server puts its IPC sockets there; keeps /tmp clean
 mkdir -p "$TMPDIR"
@@ -99,6 +101,11 @@ print_failure_details() {
   echo "--- logs copied to $RESULTS/logs"
 }
 
+if [[ "${E2E_TRAINER:-real}" == fake ]]; then
+  # The extension host inherits the server's environment; the extension forks this instead of dist/trainer.js.
+  export SEGSCOPE_TRAINER="$REPO/test/fixtures/fakeTrainer.ts"
+fi
+
 step "start the VS Code server"
 "${TSX[@]}" test/e2e/support/serveMain.ts --state "$STATE" --extensions "$STATE/extensions" &
 server_pid=$!
@@ -110,9 +117,11 @@ done
 [[ -s "$STATE/server-url" ]] || { echo "e2e: the VS Code server did not answer within 60 s" >&2; exit 1; }
 export E2E_URL="$(cat "$STATE/server-url")" E2E_STATE="$STATE"
 
-node_tests=()
-wants ui && node_tests+=(test/e2e/ui/*.e2e.test.ts)
-wants exthost && node_tests+=(test/e2e/extHost/offline.e2e.test.ts)
+node_tests=("$@")
+if ((${#node_tests[@]} == 0)); then
+  wants ui && node_tests+=(test/e2e/ui/*.e2e.test.ts)
+  wants exthost && node_tests+=(test/e2e/extHost/offline.e2e.test.ts)
+fi
 if ((${#node_tests[@]})); then
   step "node:test suites: ${node_tests[*]}"
   pattern=()
@@ -120,7 +129,7 @@ if ((${#node_tests[@]})); then
   "${TSX[@]}" --test --test-concurrency=1 --test-reporter=spec "${pattern[@]}" "${node_tests[@]}" || failed+=("node:test suites")
 fi
 
-if wants electron; then
+if wants electron && (($# == 0)); then
   step "extension-host suite through @vscode/test-electron runTests() + codeShim.sh"
   SEGSCOPE_VSCODE_EXECUTABLE="$REPO/test/e2e/extHost/codeShim.sh" "${TSX[@]}" test/e2e/extHost/runTestElectron.ts \
     || failed+=("extension-host suite via runTests")

@@ -13,8 +13,12 @@ export class LayerExpressionProvider implements vscode.EvaluatableExpressionProv
     if (vscode.debug.activeDebugSession?.type !== 'segscope') return undefined;
     const range = document.getWordRangeAtPosition(position, /"(?:[^"\\]|\\.)*"/);
     if (!range) return undefined;
-    const text = document.getText(range);
-    const name = JSON.parse(text) as string;
+    let name: string;
+    try {
+      name = JSON.parse(document.getText(range)) as string;
+    } catch {
+      return undefined;
+    }
     // A key ("train": …) is never a layer; values and array items may be.
     const after = document.lineAt(range.end.line).text.slice(range.end.character);
     if (/^\s*:/.test(after) || name === '') return undefined;

@@ -1,10 +1,13 @@
 // Chooses and starts the TensorFlow.js backend for training, and says which one runs and why.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// A named import: esbuild drops a bare import of this package (its package.json declares no side effects), which would
+// leave the bundle without the cpu backend.
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import type { BackendChoice } from '../../protocol/config';
 import type { BackendReport } from '../../protocol/runFolder';
+import { registerActivationGradients } from './activationGradients';
 import { registerDilatedConvGradients } from './dilatedGradients';
 import { enableLayersDilation } from './layersDilation';
 import { configureWasm, letWasmThreadsIdle, withThreadCap } from './wasmLoader';
@@ -82,6 +85,7 @@ async function tryWasm(threads: number): Promise<Attempt> {
   if (!attempt.ok) return attempt;
   registerWasmTrainingKernels();
   registerWasmSpeedKernels();
+  registerActivationGradients();
   letWasmThreadsIdle(tf.findBackend('wasm'));
   const actual = getThreadsCount();
   return { ok: true, simd: plan.simd, threads: actual, note };
@@ -100,6 +104,7 @@ function withTimeout(work: Promise<Attempt>, ms: number, why: string): Promise<A
 }
 
 async function tryCpu(): Promise<Attempt> {
+  if (!tf.findBackendFactory('cpu')) tf.registerBackend('cpu', () => new MathBackendCPU(), 1);
   const attempt = await setBackend('cpu');
   // The cpu backend prints "install tfjs-node for speed" on first use; we report the backend ourselves.
   if (attempt.ok) (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
@@ -134,7 +139,7 @@ function kernelsFor(name: BackendName): string[] {
   // A training kernel may itself have been replaced by a faster version; it is still one we added.
   const added = WASM_TRAINING_KERNELS.filter((k) => training.includes(k) || speed.includes(k));
   const faster = speed.filter((k) => !(WASM_TRAINING_KERNELS as readonly string[]).includes(k)).map((k) => `${k} (faster)`);
-  return [...added, ...faster, ...EVERY_BACKEND];
+  return [...added, ...faster, 'Relu/Relu6 gradients (one pass)', ...EVERY_BACKEND];
 }
 
 const done = new Map<string, BackendReport>();

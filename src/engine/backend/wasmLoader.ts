@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -138,8 +138,9 @@ export function letWasmThreadsIdle(backend: unknown): void {
   for (const worker of pthreads?.runningWorkers ?? []) worker.unref?.();
 }
 
+/** Writes atomically, and rewrites a file whose content is not what we expect (a worker error kills the process). */
 function writeOnce(dir: string, file: string, text: string): void {
-  if (existsSync(file)) return;
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
   mkdirSync(dir, { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, text);

@@ -220,6 +220,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const layerOrder = s.model.layers.map((l) => l.name);
   log(`doctor: ${cfg.model.arch} on ${s.backend}, ${cfg.numClasses} classes, input ${cfg.data.inputSize}, batch ${cfg.train.batchSize}, ${steps} ${opts.overfit ? 'overfit ' : ''}steps`);
 
+  let optimizer: tf.Optimizer | undefined;
   try {
     const firstIterator = trainingBatches(s, 1);
     const first = (await firstIterator.next()).value as SegBatch | undefined;
@@ -231,6 +232,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const statsBefore = snapshotMovingStats(s.model, frozenInTrainMode);
 
     const ctx = stepContext(s);
+    optimizer = ctx.optimizer;
     const classCounts = new Array<number>(cfg.numClasses).fill(0);
     addClassCounts(classCounts, first.masks);
     const losses: number[] = [];
@@ -292,6 +294,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       observed: { static: staticSeen, epoch: epochSeen },
     };
   } finally {
+    optimizer?.dispose();
     s.model.dispose();
     await s.train.close?.();
   }

@@ -8,7 +8,7 @@ import { rawStats, saturationOf, mergeRawStats, type Saturation } from './layerS
 export interface ImageProbe {
   /** Softmax probabilities [H·W·C] of the model's output. */
   probabilities: Float32Array;
-  /** Raw statistics per probed layer (7 numbers each, see rawStats), in `layerNames` order. */
+  /** Raw statistics per probed layer (7 numbers each, see rawStats), in `layerNames` order (single-image runs only). */
   rawStats: Float32Array[];
   /** Outputs of the requested layers [H, W, C], channel-last. */
   activations: Record<string, { values: Float32Array; shape: [number, number, number] }>;
@@ -39,9 +39,21 @@ export class ProbeModel {
 
   /** One image [S·S·3] normalised as the model expects; `watchLayers` selects the activations returned. */
   run(image: Float32Array, size: number, watchLayers: readonly string[]): ImageProbe {
+    return this.runImages([image], size, watchLayers).images[0];
+  }
+
+  /**
+   * Several images in one pass (one batch: a few hundred small statistics kernels in total, not per image).
+   * `rawStats` are over all the images together; each image keeps its probabilities and watched activations.
+   */
+  runImages(images: Float32Array[], size: number, watchLayers: readonly string[]): { images: ImageProbe[]; rawStats: Float32Array[] } {
+    const n = images.length;
+    if (n === 0) return { images: [], rawStats: [] };
     const wanted = new Set(watchLayers);
+    const batch = new Float32Array(n * size * size * 3);
+    images.forEach((image, i) => batch.set(image, i * size * size * 3));
     const result = tf.tidy(() => {
-      const x = tf.tensor4d(image, [1, size, size, 3]);
+      const x = tf.tensor4d(batch, [n, size, size, 3]);
       const outs = this.aux.predict(x) as tf.Tensor[];
       const logits = outs[this.logitsIndex];
       const probs = this.outputIsProbability ? logits : tf.softmax(logits);
@@ -53,29 +65,34 @@ export class ProbeModel {
       return { probs, stats, kept };
     });
     const statsData = result.stats.dataSync() as Float32Array;
-    const activations: ImageProbe['activations'] = {};
-    for (const [name, t] of Object.entries(result.kept)) {
+    const probsData = result.probs.dataSync() as Float32Array;
+    const keptData = Object.entries(result.kept).map(([name, t]) => {
       const shape = t.shape.slice(1);
       const hwc: [number, number, number] = shape.length === 3 ? [shape[0], shape[1], shape[2]]
         : shape.length === 1 ? [1, 1, shape[0]] : [shape[0] ?? 1, 1, shape[1] ?? 1];
-      activations[name] = { values: t.dataSync() as Float32Array, shape: hwc };
-    }
-    const probabilities = result.probs.dataSync() as Float32Array;
+      return { name, hwc, data: t.dataSync() as Float32Array };
+    });
     tf.dispose([result.probs, result.stats, ...Object.values(result.kept)]);
-    const rawPerLayer = this.layerNames.map((_, i) => statsData.subarray(i * 7, i * 7 + 7));
-    return { probabilities, rawStats: rawPerLayer, activations };
+    const perImageProbs = probsData.length / n;
+    const perImage = images.map((_, i): ImageProbe => {
+      const activations: ImageProbe['activations'] = {};
+      for (const { name, hwc, data } of keptData) {
+        const length = data.length / n;
+        activations[name] = { values: data.slice(i * length, (i + 1) * length), shape: hwc };
+      }
+      return { probabilities: probsData.slice(i * perImageProbs, (i + 1) * perImageProbs), rawStats: [], activations };
+    });
+    const combined = this.layerNames.map((_, i) => statsData.slice(i * 7, i * 7 + 7));
+    perImage.forEach((p) => { if (n === 1) p.rawStats = combined; });
+    return { images: perImage, rawStats: combined };
   }
 
-  /** Merges the raw statistics of several images into LayerStats per layer. */
-  mergeStats(probes: ImageProbe[]): Record<string, LayerStats> {
+  /** LayerStats per layer from raw statistics (in `layerNames` order). */
+  statsByLayer(raw: ArrayLike<number>[]): Record<string, LayerStats> {
     const out: Record<string, LayerStats> = {};
     this.layerNames.forEach((name, i) => {
-      out[name] = mergeRawStats(probes.map((p) => p.rawStats[i]));
+      out[name] = mergeRawStats([raw[i]]);
     });
     return out;
-  }
-
-  dispose(): void {
-    // The aux model owns no weights of its own; nothing to free beyond its symbolic graph.
   }
 }

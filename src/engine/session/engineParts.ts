@@ -7,6 +7,7 @@ import { vocPalette } from '../data/palette';
 import { loadLossModule, makeLoss } from '../losses';
 import { ConfusionMatrix } from '../metrics';
 import { buildModel, setFrozen, summarizeModel } from '../models';
+import { loadConfiguredModel } from '../userModel';
 import type { EngineParts } from './parts';
 
 export function engineParts(): EngineParts {
@@ -14,6 +15,10 @@ export function engineParts(): EngineParts {
     initBackend: (choice) => initBackend(choice),
     openDataset: (cfg, configDir, split, onEvent) => openDataset(cfg, configDir, split, onEvent),
     buildModel: (cfg, opts) => buildModel(cfg, opts),
+    loadModel: async ({ cfg, configDir, trusted, build }) => loadConfiguredModel({
+      path: cfg.model.path, weights: cfg.model.weights, strict: cfg.model.strict, configDir,
+      numClasses: cfg.numClasses, inputSize: cfg.data.inputSize, trusted, build,
+    }),
     setFrozen: (model, freeze, frozenBatchNorm) => { setFrozen(model, freeze, frozenBatchNorm); },
     summarizeModel,
     makeLoss: (cfg, opts) => {

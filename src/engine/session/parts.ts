@@ -28,6 +28,8 @@ export interface SessionDataset {
   batches(opts: { batchSize: number; shuffle: boolean; augment: boolean; seed: number; epoch: number; dropLast?: boolean; limitBatches?: number }): AsyncIterator<SessionBatch>;
   sample(id: string): Promise<SessionSample>;
   classPixelCounts?(): Promise<number[]>;
+  /** Stops background decoding (a worker thread), if any. */
+  close?(): Promise<void>;
 }
 
 /** Confusion matrix over valid pixels; rows = ground truth, columns = prediction. */
@@ -41,6 +43,12 @@ export interface EngineParts {
   initBackend(choice: BackendChoice): Promise<BackendReport>;
   openDataset(cfg: ResolvedConfig, configDir: string, split: 'train' | 'val', onEvent: (e: RunEvent) => void): Promise<SessionDataset>;
   buildModel(cfg: ResolvedConfig['model'], opts: { numClasses: number; inputSize: number; seed: number }): tfl.LayersModel;
+  /**
+   * Loads `model.path` / applies `model.weights` when the config names them (trusted configs only), else builds the
+   * architecture with `build`. Optional: without it the session always builds.
+   */
+  loadModel?(opts: { cfg: ResolvedConfig; configDir: string; trusted: boolean; build: () => tfl.LayersModel })
+    : Promise<{ model: tfl.LayersModel; source: string; endsInSoftmax: boolean; weights?: object }>;
   setFrozen(model: tfl.LayersModel, freeze: { firstN: number; pattern?: string }, frozenBatchNorm: 'inference' | 'train'): void;
   summarizeModel(model: tfl.LayersModel): ModelSummary;
   makeLoss(cfg: ResolvedConfig['loss'], opts: { numClasses: number; ignoreLabel: number; classFrequencies?: number[] }): (labels: tf.Tensor, output: tf.Tensor) => tf.Scalar;

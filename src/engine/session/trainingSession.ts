@@ -47,6 +47,25 @@ export interface SessionOptions {
   now?: () => Date;
 }
 
+/** Everything open() prepares for the constructor. */
+interface SessionSetup {
+  cfg: ResolvedConfig;
+  folder: RunFolder;
+  backend: BackendReport;
+  parts: EngineParts;
+  model: tfl.LayersModel;
+  optimizer: tf.Optimizer;
+  train: SessionDataset;
+  val: SessionDataset;
+  watchImages: WatchImage[];
+  watchLayers: string[];
+  probe: ProbeModel;
+  info: RunInfo;
+  resumeState?: CheckpointState;
+  batchesPerEpoch: number;
+  loss: TrainStepContext['loss'];
+}
+
 export interface RunResult {
   status: 'finished' | 'stopped' | 'early-stopped' | 'crashed';
   runDir: string;
@@ -56,12 +75,7 @@ export interface RunResult {
 }
 
 /** How long the epoch spent where (reported in metrics.json as `timing`). */
-interface EpochTiming {
-  trainMs: number;
-  valMs: number;
-  probeMs: number;
-  writeMs: number;
-}
+type EpochTiming = NonNullable<EpochMetrics['timing']>;
 
 /** A full event-loop turn (timers → poll → check), so IPC messages and signals are handled between batches. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -76,29 +90,31 @@ export class TrainingSession {
   private readonly stepContext: TrainStepContext;
   private lastMeasure: { gradNorms?: Record<string, number>; updateRatios?: Record<string, number> } = {};
   private epochDurations: number[] = [];
-  private info: RunInfo;
+  private info!: RunInfo;
   private running = false;
   private disposed = false;
 
-  private constructor(
-    readonly cfg: ResolvedConfig,
-    readonly folder: RunFolder,
-    private readonly parts: EngineParts,
-    private readonly model: tfl.LayersModel,
-    private readonly optimizer: tf.Optimizer,
-    private readonly train: SessionDataset,
-    private readonly val: SessionDataset,
-    private readonly watchImages: WatchImage[],
-    private readonly probe: ProbeModel,
-    readonly backend: BackendReport,
-    info: RunInfo,
-    resumeState: CheckpointState | undefined,
-    private readonly batchesPerEpoch: number,
-    loss: TrainStepContext['loss'],
-    opts: SessionOptions,
-  ) {
-    this.info = info;
-    this.events = new EventLog(folder.file(runPaths.events), opts.onEvent);
+  private readonly cfg: ResolvedConfig;
+  readonly folder: RunFolder;
+  readonly backend: BackendReport;
+  private readonly parts: EngineParts;
+  private readonly model: tfl.LayersModel;
+  private readonly optimizer: tf.Optimizer;
+  private readonly train: SessionDataset;
+  private readonly val: SessionDataset;
+  private readonly watchImages: WatchImage[];
+  private readonly watchLayers: string[];
+  private readonly probe: ProbeModel;
+  private readonly batchesPerEpoch: number;
+
+  private constructor(setup: SessionSetup, opts: SessionOptions) {
+    ({
+      cfg: this.cfg, folder: this.folder, backend: this.backend, parts: this.parts, model: this.model,
+      optimizer: this.optimizer, train: this.train, val: this.val, watchImages: this.watchImages,
+      watchLayers: this.watchLayers, probe: this.probe, batchesPerEpoch: this.batchesPerEpoch, info: this.info,
+    } = setup);
+    const { cfg, resumeState } = setup;
+    this.events = new EventLog(this.folder.file(runPaths.events), opts.onEvent);
     this.control = new RunControl({
       paused: (position, reason) => {
         this.writeStatus('paused');
@@ -120,29 +136,29 @@ export class TrainingSession {
       this.earlyStopping = new EarlyStopping(es);
       if (resumeState?.earlyStopping) this.earlyStopping.restore(resumeState.earlyStopping);
     }
+    // The optimizer's slots are matched to variables by position on resume: always list them in model.layers order.
     const variables: tf.Variable[] = [];
     const variableLayers: string[] = [];
-    for (const layer of model.layers) {
+    const decayed: number[] = [];
+    for (const layer of this.model.layers) {
       if (!layer.trainable) continue;
       for (const w of layer.trainableWeights) {
+        if (isDecayedWeight(w.originalName)) decayed.push(variables.length);
         variables.push(w.read() as tf.Variable);
         variableLayers.push(layer.name);
       }
     }
-    const decayed = model.layers.flatMap((l) => (l.trainable ? l.trainableWeights : [])).map((w, i) => (isDecayedWeight(w.originalName) ? i : -1)).filter((i) => i >= 0);
     this.stepContext = {
-      model, optimizer, variables, variableLayers, decayed,
-      loss,
+      model: this.model, optimizer: this.optimizer, variables, variableLayers, decayed, loss: setup.loss,
       weightDecay: cfg.train.weightDecay,
     };
   }
 
-  /** Sets up a run (new or resumed) and writes run.json and the watch inputs; emits nothing yet. */
+  /** Sets up a run (new or resumed): writes run.json and the watch inputs, emits run/start. Call run() next. */
   static async open(opts: SessionOptions): Promise<TrainingSession> {
     const parts = opts.parts ?? (await import('./engineParts')).engineParts();
-    const configPath = path.resolve(opts.configPath);
-    const configDir = path.dirname(configPath);
-    let folder: RunFolder;
+    let configPath = path.resolve(opts.configPath);
+    let folder: RunFolder | undefined;
     let rawConfig = opts.config;
     let resumeState: CheckpointState | undefined;
     let checkpointDir: string | undefined;
@@ -150,7 +166,9 @@ export class TrainingSession {
     if (opts.resumeRunDir) {
       folder = new RunFolder(path.resolve(opts.resumeRunDir));
       previous = folder.readInfo();
+      // A resumed run keeps its own config (and the folder its relative paths are resolved from).
       rawConfig = previous.config;
+      configPath = previous.configPath;
       checkpointDir = findCheckpoint(folder.file(runPaths.checkpointDir));
       if (!checkpointDir) throw new Error(`Cannot resume ${folder.dir}: it has no checkpoint (${runPaths.checkpointDir}/)`);
       resumeState = readCheckpointState(checkpointDir);
@@ -161,6 +179,7 @@ export class TrainingSession {
       train: { ...rawConfig.train, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}) },
     };
     const cfg = resolveConfig(merged);
+    const configDir = path.dirname(configPath);
     const backend = await parts.initBackend(cfg.backend);
 
     const pendingEvents: RunEvent[] = [];
@@ -169,18 +188,22 @@ export class TrainingSession {
     const val = await parts.openDataset(cfg, configDir, 'val', early);
 
     const loss = await makeSessionLoss(cfg, configDir, parts, train, opts.trust === true);
-    const model = parts.buildModel(cfg.model, { numClasses: cfg.numClasses, inputSize: cfg.data.inputSize, seed: cfg.seed });
+    const build = () => parts.buildModel(cfg.model, { numClasses: cfg.numClasses, inputSize: cfg.data.inputSize, seed: cfg.seed });
+    const loaded = parts.loadModel
+      ? await parts.loadModel({ cfg, configDir, trusted: opts.trust === true, build })
+      : { model: build(), source: 'built-in architecture', endsInSoftmax: cfg.model.finalSoftmax };
+    const model = loaded.model;
     if (checkpointDir) await loadModelWeights(checkpointDir, model);
     parts.setFrozen(model, cfg.train.freeze, cfg.train.frozenBatchNorm);
     const optimizer = makeOptimizer(cfg.train.optimizer);
     if (checkpointDir) await loadOptimizerState(checkpointDir, optimizer);
 
-    if (!folder!) folder = new RunFolder(createRunFolder(path.resolve(configDir, cfg.runsDir), cfg.name, opts.now?.()).dir);
-    else folder.cleanForResume(resumeState!.epochsDone);
+    if (folder) folder.cleanForResume(resumeState!.epochsDone);
+    else folder = new RunFolder(createRunFolder(path.resolve(configDir, cfg.runsDir), cfg.name, opts.now?.()).dir);
 
     const warn = (message: string) => early({ type: 'warning', time: isoNow(), message });
     const watchImages = await loadWatchImages(cfg, val, train, warn);
-    const probe = new ProbeModel(model, cfg.model.finalSoftmax);
+    const probe = new ProbeModel(model, cfg.model.finalSoftmax || loaded.endsInSoftmax);
     const watchLayers = cfg.watch.layers.filter((name) => {
       if (probe.hasLayer(name)) return true;
       warn(`watch layer "${name}" is not a layer of the model; it is not watched`);
@@ -195,10 +218,12 @@ export class TrainingSession {
       id,
       name: cfg.name,
       createdAt: previous?.createdAt ?? (opts.now?.() ?? new Date()).toISOString(),
-      configPath: previous?.configPath ?? configPath,
+      configPath,
       config: merged,
       backend,
       model: parts.summarizeModel(model),
+      modelSource: loaded.source,
+      ...(loaded.weights ? { weightsLoaded: loaded.weights } : {}),
       classes,
       ignoreLabel: cfg.data.ignoreLabel,
       inputSize: cfg.data.inputSize,
@@ -210,9 +235,10 @@ export class TrainingSession {
     folder.writeInfo(info);
 
     const perEpoch = countBatches(train.ids.length, cfg.train.batchSize, cfg.train.stepsPerEpoch);
-    const session = new TrainingSession(cfg, folder, parts, model, optimizer, train, val, watchImages, probe, backend,
-      info, resumeState, perEpoch, loss, opts);
-    session.watchLayers = watchLayers;
+    const session = new TrainingSession({
+      cfg, folder, backend, parts, model, optimizer, train, val, watchImages, watchLayers, probe, info, resumeState,
+      batchesPerEpoch: perEpoch, loss,
+    }, opts);
     session.emit({
       type: 'run/start', time: isoNow(), runDir: folder.dir, backend, epochs: cfg.train.epochs, batchesPerEpoch: perEpoch,
       ...(info.resumedFrom ? { resumedFrom: info.resumedFrom } : {}),
@@ -220,8 +246,6 @@ export class TrainingSession {
     for (const e of pendingEvents) session.emit(e);
     return session;
   }
-
-  private watchLayers: string[] = [];
 
   get runDir(): string {
     return this.folder.dir;
@@ -372,7 +396,7 @@ export class TrainingSession {
     timing.probeMs = performance.now() - t;
 
     t = performance.now();
-    const metrics: EpochMetrics & { timing: EpochTiming } = {
+    const metrics: EpochMetrics = {
       epoch, train, val, confusion,
       learningRate: getLearningRate(this.optimizer),
       durationMs: 0,
@@ -458,12 +482,13 @@ export class TrainingSession {
     this.events.emit(event);
   }
 
-  /** Frees the model and the optimizer (the session cannot run afterwards). */
+  /** Frees the model, the optimizer and the datasets' decode workers (the session cannot run afterwards). */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.optimizer.dispose();
     this.model.dispose();
+    for (const dataset of [this.train, this.val]) void dataset.close?.().catch(() => undefined);
   }
 }
 

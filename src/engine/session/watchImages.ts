@@ -3,7 +3,7 @@
 import type { ResolvedConfig } from '../../config/resolve';
 import { runPaths, type LayerStats, type WatchImageInfo } from '../../protocol/runFolder';
 import { quantizeActivation } from '../probes/activationFile';
-import type { ImageProbe, ProbeModel } from '../probes/probeModel';
+import type { ProbeModel } from '../probes/probeModel';
 import { watchMaps } from '../probes/watchMaps';
 import type { RunFolder } from '../run/runFolder';
 import type { EngineParts, SessionDataset, SessionSample } from './parts';
@@ -63,11 +63,10 @@ export function probeWatchImages(
 ): WatchProbeOutput {
   const size = cfg.data.inputSize;
   const palette = parts.palette();
-  const probes: ImageProbe[] = [];
   const watch: WatchProbeOutput['watch'] = {};
-  for (const { id, sample, truth } of images) {
-    const result = probe.run(sample.image, size, watchLayers);
-    probes.push(result);
+  const probed = probe.runImages(images.map((w) => w.sample.image), size, watchLayers);
+  images.forEach(({ id, truth }, i) => {
+    const result = probed.images[i];
     const maps = watchMaps(result.probabilities, truth, cfg.numClasses, cfg.data.ignoreLabel);
     write(runPaths.argmax(epoch, id), parts.encodePalettePng(maps.argmax, size, size, palette));
     write(runPaths.confidence(epoch, id), parts.encodeGrayPng(maps.confidence, size, size));
@@ -79,8 +78,6 @@ export function probeWatchImages(
       write(runPaths.activation(epoch, id, layer), bytes);
       write(runPaths.activationHeader(epoch, id, layer), JSON.stringify(header));
     }
-    // Drop the big arrays early; only the raw statistics are needed below.
-    result.activations = {};
-  }
-  return { layers: probe.mergeStats(probes), watch };
+  });
+  return { layers: images.length ? probe.statsByLayer(probed.rawStats) : {}, watch };
 }

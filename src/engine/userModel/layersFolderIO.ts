@@ -99,14 +99,14 @@ export function folderSaveHandler(dir: string, opts: FolderSaveOptions = {}): tf
     save: async (artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> => {
       const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const topology = opts.rewriteTopology && artifacts.modelTopology ? opts.rewriteTopology(artifacts.modelTopology as object) : artifacts.modelTopology;
-      const modelJson: tf.io.ModelJSON = {
+      const modelJson = {
         modelTopology: topology as tf.io.ModelJSON['modelTopology'],
         format: 'layers-model',
         generatedBy: artifacts.generatedBy,
         convertedBy: 'SegScope export',
         weightsManifest: [{ paths: [`./${shardName}`], weights: artifacts.weightSpecs ?? [] }],
         ...(opts.userDefinedMetadata ? { userDefinedMetadata: opts.userDefinedMetadata } : {}),
-      };
+      } as tf.io.ModelJSON;
       writeFileSync(path.join(dir, shardName), new Uint8Array(weightData));
       writeFileSync(path.join(dir, 'model.json'), JSON.stringify(modelJson));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON({ ...artifacts, modelTopology: topology as tf.io.ModelArtifacts['modelTopology'] }) };

@@ -121,11 +121,12 @@ describe('training from the command palette', () => {
     const layer = WATCHED_LAYER;
     assert.ok(info.watch.layers.includes(layer), `run.json watches ${layer} (watch.layers: ${JSON.stringify(info.watch.layers)})`);
     const dashboard = workbench.webview();
-    const epoch = Number(await dashboard.locator('#epoch-slider').getAttribute('data-epoch'));
-    assert.ok(epoch >= 1, `an epoch is selected (data-epoch=${epoch})`);
     await dashboard.locator(`#layers-list .layer-row[data-layer="${layer}"]`).hover();
     const tooltip = dashboard.locator(`#layer-tooltip[data-layer="${layer}"]`);
     await workbench.waitFor(`the tooltip of layer ${layer}`, () => tooltip.waitFor({ state: 'visible', timeout: 15_000 }));
+    // The statistics are those of the epoch selected when the tooltip opened (training goes on meanwhile).
+    const epoch = Number(await tooltip.locator('.stats-grid').getAttribute('data-epoch'));
+    assert.ok(epoch >= 1, `the tooltip shows an epoch's statistics (data-epoch=${epoch})`);
     const expected = readEpochMetrics(runDir, epoch).layers[layer];
     assert.ok(expected, `metrics.json of epoch ${epoch} has statistics of ${layer}`);
     for (const [stat, value] of [['mean', expected.mean], ['std', expected.std], ['min', expected.min], ['max', expected.max]] as const) {
@@ -137,6 +138,41 @@ describe('training from the command palette', () => {
     await workbench.waitFor(`thumbnails of the strongest channels of ${layer}`, () =>
       tooltip.locator('canvas.layer-thumb').first().waitFor({ timeout: 15_000 }));
     await workbench.screenshot('layer tooltip');
+  });
+
+  it('hovering a pixel of a map reads its ground truth and prediction from the run folder', async () => {
+    assert.ok(runDir, 'a run is going (previous test)');
+    const info = readRunInfo(runDir);
+    const image = info.watch.images[0];
+    const dashboard = workbench.webview();
+    const row = dashboard.locator(`.watch-image[data-image-id="${image.id}"]`);
+    const truth = readLabelPng(path.join(runDir, image.groundTruth));
+    const pixel = uniformPixel(truth.labels, truth.width, truth.height, info.ignoreLabel);
+    const name = (label: number) => (label === info.ignoreLabel ? 'void' : info.classes.find((c) => c.id === label)?.name ?? `label ${label}`);
+    const canvas = row.locator('canvas[data-map="argmax"]');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    assert.ok(box, 'the argmax canvas is laid out');
+    await canvas.hover({ position: { x: ((pixel.x + 0.5) * box.width) / truth.width, y: ((pixel.y + 0.5) * box.height) / truth.height } });
+    const readout = dashboard.locator('#pixel-readout');
+    await workbench.waitFor(`the pixel readout of ${image.id} at (${pixel.x}, ${pixel.y})`, () =>
+      readout.locator('.top3-row').first().waitFor({ state: 'visible', timeout: 15_000 }));
+    // The title names the pixel and the epoch drawn ("demo_0002 · (x, y) · epoch N"); training goes on meanwhile.
+    const title = await readout.locator('.readout-title').innerText();
+    const [, x, y, epoch] = /\((\d+), (\d+)\) · epoch (\d+)/.exec(title) ?? [];
+    // Mouse positions are whole CSS pixels; a map drawn smaller than its image skips image pixels, hence the tolerance.
+    const step = Math.ceil(truth.width / box.width);
+    assert.ok(Math.abs(Number(x) - pixel.x) <= step && Math.abs(Number(y) - pixel.y) <= step,
+      `the readout "${title}" is for the hovered pixel (${pixel.x}, ${pixel.y}) ± ${step}`);
+    const predicted = readLabelPng(path.join(runDir, runPaths.argmax(Number(epoch), image.id)));
+    const i = Number(y) * truth.width + Number(x);
+    const gtText = await readout.locator('[data-field="gt"]').innerText();
+    assert.ok(gtText.endsWith(name(truth.labels[i])), `ground truth: readout "${gtText}", gt.png says ${name(truth.labels[i])}`);
+    const predictedText = await readout.locator('[data-field="predicted"]').innerText();
+    assert.ok(predictedText.endsWith(name(predicted.labels[i])),
+      `prediction: readout "${predictedText}", argmax.png of epoch ${epoch} says ${name(predicted.labels[i])}`);
+    assert.equal(await readout.locator('.top3-row').count(), Math.min(3, info.classes.length), 'top-3 probabilities');
+    await workbench.screenshot('pixel readout');
   });
 
   it('the dashboard runs only its nonce\'d script: the CSP blocks an injected inline script', async () => {
@@ -196,6 +232,24 @@ describe('training from the command palette', () => {
     assert.deepEqual([...offLoopback], []);
   });
 });
+
+/** A pixel inside a 7×7 patch of one ground-truth class (a shape if there is one), so hovering it cannot land on a border. */
+function uniformPixel(labels: Uint8Array, width: number, height: number, ignoreLabel: number): { x: number; y: number } {
+  let fallback: { x: number; y: number } | undefined;
+  for (let y = 3; y < height - 3; y += 2) {
+    for (let x = 3; x < width - 3; x += 2) {
+      const label = labels[y * width + x];
+      if (label === ignoreLabel) continue;
+      let uniform = true;
+      for (let dy = -3; dy <= 3 && uniform; dy++) for (let dx = -3; dx <= 3 && uniform; dx++) uniform = labels[(y + dy) * width + x + dx] === label;
+      if (!uniform) continue;
+      if (label !== 0) return { x, y };
+      fallback ??= { x, y };
+    }
+  }
+  if (!fallback) throw new Error('no 7×7 patch of one class in the ground truth');
+  return fallback;
+}
 
 /** Resolves with the first value of `probe` other than undefined; rejects after `timeoutMs`. */
 async function poll<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {

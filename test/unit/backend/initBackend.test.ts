@@ -13,8 +13,8 @@ const root = path.resolve(__dirname, '../../..');
 const backendIndex = path.join(root, 'src/engine/backend/index.ts');
 
 /** Runs a small CommonJS script in a fresh Node (tsx loaded) so each gets its own, not yet started, wasm module. */
-function runChild(script: string) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+function runChild(script: string, env: NodeJS.ProcessEnv = process.env) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000, env });
   assert.equal(result.status, 0, `child failed: ${result.stderr}`);
   return result;
 }
@@ -86,24 +86,48 @@ describe('initBackend', () => {
     assert.ok(relativeError(y, expected) <= 1e-5);
   });
 
+  test('a damaged thread worker file in the temp folder is rewritten, not used', () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'segscope-backend-tmp-'));
+    try {
+      const script = `require(${JSON.stringify(backendIndex)}).initBackend('wasm', { threads: 2 })
+        .then((r) => console.log(r.threads), (e) => { console.error(e); process.exit(1); });`;
+      const env = { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp };
+      assert.equal(runChild(script, env).stdout.trim(), '2');
+      const [dir] = readdirSync(tmp).filter((d) => d.startsWith('segscope-wasm-threads-'));
+      require('node:fs').writeFileSync(path.join(tmp, dir, 'wasm-worker.cjs'), "throw new Error('damaged');");
+      assert.equal(runChild(script, env).stdout.trim(), '2');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   test('an esbuild bundle finds the .wasm binaries copied next to it (as in dist/)', async () => {
     const { build } = await import('esbuild');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'segscope-backend-bundle-'));
     try {
       const entry = path.join(dir, 'entry.ts');
       require('node:fs').writeFileSync(entry, `
+        import * as tf from '@tensorflow/tfjs-core';
         import { initBackend } from ${JSON.stringify(backendIndex)};
-        initBackend('auto', { threads: 1 }).then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`);
-      await build({ entryPoints: [entry], outfile: path.join(dir, 'main.js'), bundle: true, platform: 'node', format: 'cjs',
+        (async () => {
+          const wasm = await initBackend('auto', { threads: 1 });
+          const cpu = await initBackend('cpu');
+          const y = tf.conv2d(tf.ones([1, 4, 4, 1]), tf.ones([3, 3, 1, 1]), 1, 'same').dataSync()[5];
+          console.log(JSON.stringify({ wasm, cpu, y }));
+        })().catch((e) => { console.error(e); process.exit(1); });`);
+      await build({ entryPoints: [entry], nodePaths: [path.join(root, 'node_modules')], outfile: path.join(dir, 'main.js'), bundle: true, platform: 'node', format: 'cjs',
         target: 'node20', logLevel: 'silent', external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] });
       const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
       for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(path.join(wasmDir, f), path.join(dir, f));
       // Run from the temp folder: node_modules is out of reach, so only the copies next to the bundle can be used.
       const result = spawnSync(process.execPath, [path.join(dir, 'main.js')], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
       assert.equal(result.status, 0, result.stderr);
-      const report = JSON.parse(result.stdout.trim());
-      assert.equal(report.name, 'wasm');
-      assert.equal(report.simd, true);
+      const { wasm, cpu, y } = JSON.parse(result.stdout.trim());
+      assert.equal(wasm.name, 'wasm');
+      assert.equal(wasm.simd, true);
+      // The cpu backend must survive bundling (a bare import of it is dropped as side-effect free).
+      assert.equal(cpu.name, 'cpu');
+      assert.equal(y, 9);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -171,3 +171,20 @@ describe('wasm BatchMatMul vs cpu', () => {
     });
   }
 });
+
+describe('ReLU and ReLU6 gradients on wasm vs cpu (including the boundary values)', () => {
+  const shape = [2, 5, 5, 3];
+  const boundary = [0, 6, -0, 6.0000005, -1e-7, 5.9999995];
+  const xs = Array.from(seeded(size(shape), 37), (v, i) => (i < boundary.length ? boundary[i] : v * 8));
+  const dys = Array.from(seeded(size(shape), 41));
+  for (const [name, op] of [['relu', tf.relu], ['relu6', tf.relu6]] as const) {
+    test(name, async () => {
+      const run = () => tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(op(a), tf.tensor(dys, shape))))(tf.tensor(xs, shape)));
+      const expected = await onBackend('cpu', run);
+      const actual = await onBackend('wasm', run);
+      // Equal as numbers (the stock formula can give -0 where we give 0).
+      assert.equal(relativeError(actual.values, expected.values), 0);
+      assert.ok(expected.values.some((v) => v === 0) && expected.values.some((v) => v !== 0));
+    });
+  }
+});

@@ -3,7 +3,7 @@
 // src/trainer/main.ts on tiny demo data (about a minute). SEGSCOPE_DAP_TRAINER=<script>[,<script>] picks others.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -137,6 +137,20 @@ function dapSuite(trainer: string): void {
         assert.deepEqual(last.map((v) => v.name), ['min', 'max']);
         assert.ok(close(Number(last[0].value), header.min.at(-1)) && close(Number(last[1].value), header.max.at(-1)), JSON.stringify(last));
         assert.equal(layers.evaluateName, /^[A-Za-z_$][\w$]*$/.test(watched) ? `layers.${watched}` : `layers[${JSON.stringify(watched)}]`);
+
+      // A layer that is not watched: expanding its channels asks the trainer for a probe at the paused state.
+      const other = Object.keys(metrics.layers).find((name) => name !== watched)!;
+      const otherLayer = (await dc.variablesRequest({ variablesReference: (await variable(dc, 'Layers', other)).variablesReference })).body.variables;
+      const probe = otherLayer.find((v) => v.name === 'channels');
+      assert.ok(probe && probe.variablesReference > 0, 'a probe-on-expand channels entry');
+      const probed = (await dc.variablesRequest({ variablesReference: probe.variablesReference })).body.variables;
+      assert.equal(probed.length, 1, JSON.stringify(probed));
+      const probedChannels = (await dc.variablesRequest({ variablesReference: probed[0].variablesReference })).body.variables;
+      const probeHeaders = readdirSync(path.join(dir, 'probes'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
+      assert.equal(probeHeaders.length, 1, 'the trainer wrote one probe header');
+      const probeHeader = JSON.parse(readFileSync(path.join(dir, 'probes', probeHeaders[0]), 'utf8'));
+      assert.equal(probeHeader.layer, other);
+      assert.equal(probedChannels.length, probeHeader.min.length);
       } finally {
         await dc.stop();
       }

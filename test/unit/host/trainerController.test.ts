@@ -23,7 +23,7 @@ function request(name: string): StartRequest {
 }
 
 function run(env: Record<string, string>, req: StartRequest, during?: (c: TrainerController, e: RunEvent) => void) {
-  const controller = new TrainerController(forkLauncher(fakeTrainer, { cwd: root, env: { SEGSCOPE_FAKE_BATCH_MS: '5', SEGSCOPE_FAKE_BATCHES: '3', ...env } }));
+  const controller = new TrainerController(forkLauncher(fakeTrainer, { cwd: work, env: { SEGSCOPE_FAKE_BATCH_MS: '5', SEGSCOPE_FAKE_BATCHES: '3', ...env } }));
   const events: RunEvent[] = [];
   const states: TrainingState[] = [];
   const done = new Promise<{ exit: TrainerExit; runDir: string | undefined }>((resolve) => controller.listen({

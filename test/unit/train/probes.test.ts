@@ -85,8 +85,21 @@ test('ProbeModel: one pass gives softmax probabilities, every layer\'s statistic
   const reluOut = (reluModel.predict(x) as tf.Tensor).dataSync();
   assert.deepEqual([...r.activations.relu.values], [...reluOut]);
   assert.deepEqual(r.activations.relu.shape, [4, 4, 5]);
-  const stats = probe.mergeStats([r]).relu;
+  const stats = probe.statsByLayer(r.rawStats).relu;
   assert.equal(stats.zeros, reluOut.filter((v) => v === 0).length / reluOut.length);
   assert.equal(stats.max, Math.max(...reluOut));
+  // several images in one pass: same per-image outputs, statistics over all of them
+  const image2 = Float32Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.7));
+  const beforeBoth = tf.memory().numTensors;
+  const both = probe.runImages([image, image2], 4, ['relu']);
+  assert.equal(tf.memory().numTensors, beforeBoth);
+  const r2 = probe.run(image2, 4, ['relu']);
+  both.images[0].probabilities.forEach((p, i) => assert.ok(Math.abs(p - r.probabilities[i]) < 1e-6));
+  both.images[1].activations.relu.values.forEach((v, i) => assert.ok(Math.abs(v - r2.activations.relu.values[i]) < 1e-6));
+  const all = [...r.activations.relu.values, ...r2.activations.relu.values];
+  const merged = probe.statsByLayer(both.rawStats).relu;
+  assert.equal(merged.max, Math.max(...all));
+  assert.ok(Math.abs(merged.mean - all.reduce((a, b) => a + b, 0) / all.length) < 1e-6);
+  tf.dispose(x);
   model.dispose();
 });

@@ -31,3 +31,14 @@ test('luminance matches the sRGB definition at known points', () => {
   assert.ok(Math.abs(luminance(255, 255, 255) - 1) < 1e-12);
   assert.ok(Math.abs(luminance(255, 0, 0) - 0.2126) < 1e-12);
 });
+
+test('class colours are made readable on dark and light backgrounds, readable ones are kept', async () => {
+  const { contrastRatio, readableOn } = await import('../../../webview/src/model/colormap');
+  const dark: [number, number, number] = [24, 24, 24], light: [number, number, number] = [255, 255, 255];
+  for (const color of [[0, 0, 0], [128, 0, 0], [0, 0, 128], [128, 128, 0], [192, 224, 224]] as [number, number, number][]) {
+    assert.ok(contrastRatio(readableOn(color, dark), dark) >= 3, `${color} on dark`);
+    assert.ok(contrastRatio(readableOn(color, light), light) >= 3, `${color} on light`);
+  }
+  assert.deepEqual(readableOn([0, 200, 0], dark), [0, 200, 0]);
+  assert.ok(Math.abs(contrastRatio([0, 0, 0], [255, 255, 255]) - 21) < 1e-9);
+});

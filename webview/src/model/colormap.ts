@@ -36,3 +36,23 @@ export function cssColor(lut: Uint8Array, value01: number): string {
   const i = Math.max(0, Math.min(255, Math.round(value01 * 255))) * 3;
   return `rgb(${lut[i]}, ${lut[i + 1]}, ${lut[i + 2]})`;
 }
+
+/** WCAG contrast ratio of two colours (1..21). */
+export function contrastRatio(a: [number, number, number], b: [number, number, number]): number {
+  const la = luminance(a[0], a[1], a[2]), lb = luminance(b[0], b[1], b[2]);
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+/**
+ * A class colour made readable as a line on `background`: mixed step by step towards white (dark backgrounds) or black
+ * (light backgrounds) until the contrast ratio reaches `minRatio`. Colours that already contrast are kept.
+ */
+export function readableOn(color: [number, number, number], background: [number, number, number], minRatio = 3): [number, number, number] {
+  const target = luminance(background[0], background[1], background[2]) < 0.4 ? 255 : 0;
+  let c = color;
+  for (let step = 1; step <= 10 && contrastRatio(c, background) < minRatio; step++) {
+    const t = step / 10;
+    c = color.map((v) => Math.round(v + (target - v) * t)) as [number, number, number];
+  }
+  return c;
+}

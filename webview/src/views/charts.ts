@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { DashboardState } from '../model/dashboardState';
 import { classIouChart, lossChart, qualityChart, type ChartData } from '../model/chartData';
-import { luminance } from '../model/colormap';
+import { readableOn } from '../model/colormap';
 import { el, section } from '../dom';
 import { parseColor, type ThemeColors } from '../theme';
 import { runChanged, type DashboardContext, type RenderReason, type View } from './view';
@@ -96,11 +96,10 @@ export class ChartsView implements View {
     });
   }
 
-  /** Class colours, except where a colour would vanish against the editor background (e.g. black background class on a dark theme). */
+  /** Class colours, lightened (dark themes) or darkened (light themes) where they would vanish against the background. */
   private classColors(state: DashboardState, theme: ThemeColors): string[] {
-    const bg = parseColor(theme.background);
-    const bgLum = luminance(bg[0], bg[1], bg[2]);
-    return state.run!.info.classes.map((c) => Math.abs(luminance(c.color[0], c.color[1], c.color[2]) - bgLum) < 0.06 ? theme.foreground : `rgb(${c.color.join(',')})`);
+    const bg = parseColor(getComputedStyle(this.root).backgroundColor, parseColor(theme.background));
+    return state.run!.info.classes.map((c) => `rgb(${readableOn(c.color, bg).join(',')})`);
   }
 
   private drawEpochMarker(u: uPlot, theme: ThemeColors): void {

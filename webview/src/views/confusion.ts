@@ -53,14 +53,20 @@ export class ConfusionView implements View {
     const gridSize = cell * k;
     const top = TOP;
     const left = LABEL_WIDTH;
-    const bottomLabels = 64;
+    const font = getComputedStyle(document.body).fontFamily;
+    const names = run.info.classes.map((c) => c.name);
+    const labelFont = `${Math.min(12, Math.max(8, cell - 2))}px ${font}`;
+    // Column names are drawn at 60°: leave room for the longest one.
+    const measure = this.canvas.getContext('2d')!;
+    measure.font = labelFont;
+    const longest = Math.max(0, ...names.map((n) => measure.measureText(truncate(n, 12)).width));
+    const bottomLabels = Math.ceil(14 + longest * Math.sin(Math.PI / 3));
     this.geometry = { cell, size: k, left, top };
     const ctx = hiDpiContext(this.canvas, left + gridSize + 8, top + gridSize + bottomLabels);
     ctx.clearRect(0, 0, left + gridSize + 8, top + gridSize + bottomLabels);
     const normalised = rowNormalise(matrix);
     const lut = colormap('viridis');
     const hidden = new Set(state.view.hiddenClasses);
-    const font = getComputedStyle(document.body).fontFamily;
     for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) {
       const v = normalised[r][c];
       const i = Math.round(v * 255) * 3;
@@ -77,8 +83,7 @@ export class ConfusionView implements View {
     }
     ctx.globalAlpha = 1;
     ctx.fillStyle = theme.foreground;
-    ctx.font = `${Math.min(12, Math.max(8, cell - 2))}px ${font}`;
-    const names = run.info.classes.map((c) => c.name);
+    ctx.font = labelFont;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
     for (let r = 0; r < k; r++) ctx.fillText(truncate(names[r] ?? String(r), 14), left - 6, top + r * cell + cell / 2);

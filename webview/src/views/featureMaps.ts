@@ -133,7 +133,7 @@ export class FeatureMapsView implements View {
     const layout = gridLayout(channels, w, h, this.availableWidth, { minTile: channels > 64 ? 20 : 32, maxTile: 128, gap: 1 });
     const order = state.view.channelOrder === 'strongest' && header.strongest.length === channels ? header.strongest : Array.from({ length: channels }, (_, i) => i);
     const lut = colormap(state.view.colormap);
-    const background = parseColor(this.context.theme().background);
+    const background = parseColor(getComputedStyle(this.root).backgroundColor, parseColor(this.context.theme().background));
     paintImageCanvas(this.grid, layout.width, layout.height, (out) => drawFeatureGrid(data, header, out, { layout, mode: state.view.normalisation, lut, background, order }));
     this.grid.style.width = `${Math.round(layout.width * layout.scale)}px`;
     this.grid.style.height = `${Math.round(layout.height * layout.scale)}px`;

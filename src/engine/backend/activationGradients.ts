@@ -1,0 +1,77 @@
+// ReLU and ReLU6 gradients in one pass on wasm (stock tfjs builds each from 2–5 full-size kernels); same values.
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The parts of tfjs-backend-wasm's BackendWasm used here. */
+interface WasmBackendInternals {
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+function floatView(backend: WasmBackendInternals, info: tf.TensorInfo): Float32Array {
+  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
+  return new Float32Array(buffer, backend.dataIdMap.get(info.dataId).memoryOffset, tf.util.sizeFromShape(info.shape));
+}
+
+/** Kernel names (registered for wasm only) that compute dy masked by where the activation passes its input. */
+const RELU_GRAD = 'SegScopeReluGrad';
+const RELU6_GRAD = 'SegScopeRelu6Grad';
+
+function maskKernel(kernelName: string, passes: (x: number) => boolean): tf.KernelConfig {
+  return {
+    kernelName, backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const wasm = backend as unknown as WasmBackendInternals;
+      const dyInfo = inputs.dy as tf.TensorInfo, xInfo = inputs.x as tf.TensorInfo;
+      const out = wasm.makeOutput(dyInfo.shape, 'float32');
+      const dy = floatView(wasm, dyInfo), x = floatView(wasm, xInfo), o = floatView(wasm, out);
+      for (let i = 0; i < o.length; i++) o[i] = passes(x[i]) ? dy[i] : 0;
+      return out;
+    },
+  };
+}
+
+// The masks match tfjs-core's gradients exactly: ReLU passes x > 0 (step), ReLU6 passes 0 <= x <= 6.
+const kernels = [maskKernel(RELU_GRAD, (x) => x > 0), maskKernel(RELU6_GRAD, (x) => x >= 0 && x <= 6)];
+
+function useFastPath(dy: tf.Tensor, x: tf.Tensor): boolean {
+  return tf.getBackend() === 'wasm' && dy.dtype === 'float32' && x.dtype === 'float32' &&
+    tf.util.arraysEqual(dy.shape, x.shape);
+}
+
+const reluGradient: tf.GradConfig = {
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    const d = dy as tf.Tensor;
+    return {
+      x: () => (useFastPath(d, x) ? tf.engine().runKernel(RELU_GRAD, { dy: d, x }) as tf.Tensor : tf.mul(d, tf.step(tf.cast(x, 'float32')))),
+    };
+  },
+};
+
+const relu6Gradient: tf.GradConfig = {
+  kernelName: 'Relu6',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    const d = dy as tf.Tensor;
+    return {
+      x: () => (useFastPath(d, x)
+        ? tf.engine().runKernel(RELU6_GRAD, { dy: d, x }) as tf.Tensor
+        : tf.mul(d, tf.cast(tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 6)), 'float32'))),
+    };
+  },
+};
+
+let registered = false;
+
+/** Registers the one-pass wasm kernels and the ReLU/ReLU6 gradients that use them on wasm. Idempotent. */
+export function registerActivationGradients(): void {
+  if (registered) return;
+  for (const k of kernels) if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
+  tf.registerGradient(reluGradient);
+  tf.registerGradient(relu6Gradient);
+  registered = true;
+}
