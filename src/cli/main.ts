@@ -4,12 +4,14 @@ import { UsageError } from './args';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
-/** Subcommands, in the order `segscope help` lists them. New ones (e.g. doctor) are one entry here. */
+/** Subcommands, in the order `segscope help` lists them; a new one is one entry here and one module in commands/. */
 const COMMANDS: Record<string, Command> = {
   train: { summary: 'train <segscope.json> [--epochs N] [--json] [--backend B] [--resume <runDir>] [--trust]', load: () => import('./commands/train') },
   bench: { summary: 'bench [--size 128] [--batch 8] [--backend auto] [--steps N] [--warmup N] [--json]', load: () => import('./commands/bench') },
   'make-demo-data': { summary: 'make-demo-data <dir> [--classes K] [--count N] [--size S] [--seed X]', load: () => import('./commands/makeDemoData') },
   audit: { summary: 'audit <dataset-folder | segscope.json> [--json]', load: () => import('./commands/audit') },
+  doctor: { summary: 'doctor <segscope.json> [--steps N] [--json] [--overfit] [--trust]', load: () => import('./commands/doctor') },
+  export: { summary: 'export <runDir> [--out dir] [--h5]', load: () => import('./commands/export') },
 };
 
 export function helpText(): string {

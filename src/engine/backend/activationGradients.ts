@@ -17,22 +17,34 @@ function floatView(backend: WasmBackendInternals, info: tf.TensorInfo): Float32A
 const RELU_GRAD = 'SegScopeReluGrad';
 const RELU6_GRAD = 'SegScopeRelu6Grad';
 
-function maskKernel(kernelName: string, passes: (x: number) => boolean): tf.KernelConfig {
+type MaskLoop = (dy: Float32Array, x: Float32Array, out: Float32Array) => void;
+
+function maskKernel(kernelName: string, loop: MaskLoop): tf.KernelConfig {
   return {
     kernelName, backendName: 'wasm',
     kernelFunc: ({ inputs, backend }) => {
       const wasm = backend as unknown as WasmBackendInternals;
       const dyInfo = inputs.dy as tf.TensorInfo, xInfo = inputs.x as tf.TensorInfo;
       const out = wasm.makeOutput(dyInfo.shape, 'float32');
-      const dy = floatView(wasm, dyInfo), x = floatView(wasm, xInfo), o = floatView(wasm, out);
-      for (let i = 0; i < o.length; i++) o[i] = passes(x[i]) ? dy[i] : 0;
+      loop(floatView(wasm, dyInfo), floatView(wasm, xInfo), floatView(wasm, out));
       return out;
     },
   };
 }
 
 // The masks match tfjs-core's gradients exactly: ReLU passes x > 0 (step), ReLU6 passes 0 <= x <= 6.
-const kernels = [maskKernel(RELU_GRAD, (x) => x > 0), maskKernel(RELU6_GRAD, (x) => x >= 0 && x <= 6)];
+// Written out as two loops (not one loop with a predicate) so each compiles to a tight loop.
+const kernels = [
+  maskKernel(RELU_GRAD, (dy, x, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = x[i] > 0 ? dy[i] : 0;
+  }),
+  maskKernel(RELU6_GRAD, (dy, x, out) => {
+    for (let i = 0; i < out.length; i++) {
+      const v = x[i];
+      out[i] = v >= 0 && v <= 6 ? dy[i] : 0;
+    }
+  }),
+];
 
 function useFastPath(dy: tf.Tensor, x: tf.Tensor): boolean {
   return tf.getBackend() === 'wasm' && dy.dtype === 'float32' && x.dtype === 'float32' &&
