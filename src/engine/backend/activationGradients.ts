@@ -1,17 +1,8 @@
 // ReLU and ReLU6 gradients in one pass on wasm (stock tfjs builds each from 2–5 full-size kernels); same values.
 import * as tf from '@tensorflow/tfjs-core';
+import { heapView, type WasmBackendInternals } from './wasmHeap';
 
-/** The parts of tfjs-backend-wasm's BackendWasm used here. */
-interface WasmBackendInternals {
-  wasm: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-function floatView(backend: WasmBackendInternals, info: tf.TensorInfo): Float32Array {
-  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
-  return new Float32Array(buffer, backend.dataIdMap.get(info.dataId).memoryOffset, tf.util.sizeFromShape(info.shape));
-}
+const floatView = (backend: WasmBackendInternals, info: tf.TensorInfo) => heapView(backend, info) as Float32Array;
 
 /** Kernel names (registered for wasm only) that compute dy masked by where the activation passes its input. */
 const RELU_GRAD = 'SegScopeReluGrad';

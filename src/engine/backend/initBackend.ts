@@ -35,11 +35,12 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(cores, 4));
 }
 
-/** First line of an error, without the require stack that Node appends. */
-function shortError(e: unknown): string {
+/** First line of an error, without the require stack that Node appends; "not installed" when `pkg` itself is missing. */
+function shortError(e: unknown, pkg?: string): string {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code === 'MODULE_NOT_FOUND') return 'not installed';
-  return String(err?.message ?? e).split('\n')[0];
+  const firstLine = String(err?.message ?? e).split('\n')[0];
+  if (pkg && err?.code === 'MODULE_NOT_FOUND' && firstLine.includes(`'${pkg}'`)) return 'not installed';
+  return firstLine;
 }
 
 /** tfjs-node and tfjs-node-gpu both register a backend named 'tensorflow' with the tfjs-core they load. */
@@ -49,7 +50,7 @@ function tryNodeBinding(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-nod
     if (pkg === '@tensorflow/tfjs-node-gpu') require('@tensorflow/tfjs-node-gpu');
     else require('@tensorflow/tfjs-node');
   } catch (e) {
-    return Promise.resolve({ ok: false, why: `${pkg}: ${shortError(e)}` });
+    return Promise.resolve({ ok: false, why: `${pkg}: ${shortError(e, pkg)}` });
   }
   if (!tf.findBackendFactory('tensorflow')) {
     return Promise.resolve({ ok: false, why: `${pkg} loaded but registered with another copy of @tensorflow/tfjs-core` });

@@ -1,26 +1,8 @@
 // Replaces wasm kernels that are pathologically slow on training-sized tensors (measured by scripts/bench-kernels.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { composedKernel } from './composedKernel';
+import { heapView, type HeapArray, type WasmBackendInternals } from './wasmHeap';
 import { asPair, conv2dInputGradient, type ConvGeometry, type PadSpec } from './convMath';
-
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackendInternals {
-  wasm: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-type HeapArray = Float32Array | Int32Array | Uint8Array;
-
-/** A typed-array view of a tensor's bytes in the wasm heap (taken after any allocation, which may grow the heap). */
-function heapView(backend: WasmBackendInternals, info: tf.TensorInfo): HeapArray {
-  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
-  const offset = backend.dataIdMap.get(info.dataId).memoryOffset;
-  const n = tf.util.sizeFromShape(info.shape);
-  if (info.dtype === 'float32') return new Float32Array(buffer, offset, n);
-  if (info.dtype === 'int32') return new Int32Array(buffer, offset, n);
-  return new Uint8Array(buffer, offset, n);
-}
 
 /**
  * Tile by block copies: each axis, innermost first, writes its input rows once and then doubles the written block with

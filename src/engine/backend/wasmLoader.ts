@@ -38,11 +38,6 @@ export interface WasmPlan {
 
 let configured: WasmPlan | null = null;
 
-/** The plan wasm was (or will be) started with, if configureWasm ran. */
-export function wasmPlan(): WasmPlan | null {
-  return configured;
-}
-
 /**
  * Points tfjs-backend-wasm at its binaries and chooses single- or multi-threaded. Must run before the wasm backend
  * initialises; later calls return the first plan unchanged (tfjs cannot restart a wasm module).

@@ -175,18 +175,18 @@ function staticProbes(s: Setup, first: SegBatch): Omit<StaticObservations, 'batc
 }
 
 /** Confusion matrix and the largest probability (as the loss sees it) of the model on a batch, inference mode. */
-function judge(s: Setup, b: SegBatch): { confusion: ConfusionMatrix; maxProbability: number } {
+function judge(s: Setup, b: SegBatch): { confusion: ConfusionMatrix; maxProbability: number; outputRange: { min: number; max: number } } {
   const confusion = new ConfusionMatrix(s.cfg.numClasses, s.cfg.data.ignoreLabel);
-  const { predicted, maxProbability } = tf.tidy(() => {
+  const { predicted, numbers } = tf.tidy(() => {
     const x = tf.tensor4d(b.images, [b.batchSize, b.size, b.size, 3]);
     const output = s.model.apply(x, { training: false }) as tf.Tensor4D;
     const probabilities = s.cfg.loss.fromLogits ? tf.softmax(output) : output;
-    return { predicted: tf.cast(tf.argMax(output, -1), 'int32'), maxProbability: tf.max(probabilities) };
+    return { predicted: tf.cast(tf.argMax(output, -1), 'int32'), numbers: tf.stack([tf.max(probabilities), tf.min(output), tf.max(output)]) };
   });
   confusion.add(b.masks, predicted.dataSync() as Int32Array);
-  const max = maxProbability.dataSync()[0];
-  tf.dispose([predicted, maxProbability]);
-  return { confusion, maxProbability: max };
+  const [maxProbability, min, max] = numbers.dataSync();
+  tf.dispose([predicted, numbers]);
+  return { confusion, maxProbability, outputRange: { min, max } };
 }
 
 function addClassCounts(counts: number[], masks: Int32Array): void {
@@ -265,7 +265,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     let epochObs: EpochObservations | undefined;
     if (losses.length > 0 && !stopped) {
       const evaluation = opts.overfit ? first : await firstBatch(await openDataset(cfg, s.configDir, 'val').catch(() => s.train), cfg);
-      const { confusion, maxProbability } = judge(s, evaluation);
+      const { confusion, maxProbability, outputRange } = judge(s, evaluation);
       const x = tf.tensor4d(first.images, [first.batchSize, first.size, first.size, 3]);
       const deadUnits = probeDeadUnits(s.model, x);
       x.dispose();
@@ -273,7 +273,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         config: cfg, epoch: 1, layerOrder, lossHistory: losses, lossUnit: 'step',
         confusion: confusion.toArray(), layers: averageLayerStats(measured), deadUnits,
         frozenBatchNormDrift: movingStatsDrift(statsBefore, snapshotMovingStats(s.model, frozenInTrainMode)),
-        maxPredictedProbability: maxProbability,
+        maxPredictedProbability: maxProbability, outputRange,
       };
       findings.add(runEpochChecks(epoch).map(({ epoch: _e, ...f }) => f));
       epochObs = epoch;

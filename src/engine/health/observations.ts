@@ -153,4 +153,6 @@ export interface EpochObservations {
   frozenBatchNorm?: FrozenBatchNormProbe[];
   /** Largest predicted probability seen this epoch, as the loss sees it (after its softmax when fromLogits). */
   maxPredictedProbability?: number;
+  /** Smallest and largest raw model output seen with it (all inside [0, 1]: the model outputs probabilities). */
+  outputRange?: { min: number; max: number };
 }

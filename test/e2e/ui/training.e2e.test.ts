@@ -208,14 +208,20 @@ describe('training from the command palette', () => {
     await workbench.runCommand('View: Close All Editors');
     await workbench.waitFor('all editors to close', () => page.locator('iframe.webview.ready').first().waitFor({ state: 'detached', timeout: 15_000 }));
     await workbench.runCommand('SegScope: Open Run…');
-    // showOpenDialog in the web workbench is a quick input holding a path: type the run folder, wait until the
-    // dialog lists its contents, then press the dialog's "Open Run" button.
-    const input = workbench.quickInput().locator('.quick-input-box input');
-    await workbench.waitFor('the Open Run folder dialog', () => input.waitFor({ state: 'visible', timeout: 15_000 }));
-    await input.fill(`${runDir}/`);
-    await workbench.waitFor('the dialog to list the run folder (its "epochs" sub-folder)', () =>
-      workbench.quickInput().locator('.quick-input-list .monaco-list-row', { hasText: 'epochs' }).waitFor({ timeout: 15_000 }));
-    await workbench.quickInput().locator('.monaco-button', { hasText: 'Open Run' }).click();
+    // showOpenDialog in the web workbench is a quick input holding a path. It fills in its starting folder
+    // asynchronously, so: wait for that, type the run folder, wait until the dialog lists the run folder's contents,
+    // press its "Open Run" button, and try again if the dialog is still open afterwards.
+    const dialog = workbench.quickInput();
+    const input = dialog.locator('.quick-input-box input');
+    await workbench.waitFor('the Open Run folder dialog with its starting folder', () =>
+      poll(async () => ((await input.isVisible()) && (await input.inputValue()).endsWith('/') ? true : undefined), 15_000));
+    await workbench.waitFor(`the dialog to accept ${runDir}`, () => poll(async () => {
+      await input.fill(`${runDir}/`);
+      await dialog.locator('.quick-input-list .monaco-list-row', { hasText: 'epochs' }).waitFor({ timeout: 10_000 });
+      if ((await input.inputValue()) !== `${runDir}/`) return undefined;
+      await dialog.locator('.monaco-button', { hasText: 'Open Run' }).click();
+      return (await dialog.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => undefined));
+    }, 45_000));
     const dashboard = workbench.webview();
     await workbench.waitFor(`the dashboard of ${info.id} with status "stopped"`, () =>
       dashboard.locator('#run-status[data-status="stopped"]').waitFor({ timeout: 30_000 }));
@@ -252,14 +258,14 @@ function uniformPixel(labels: Uint8Array, width: number, height: number, ignoreL
 }
 
 /** Resolves with the first value of `probe` other than undefined; rejects after `timeoutMs`. */
-async function poll<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+async function poll<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const value = probe();
+      const value = await probe();
       if (value !== undefined) return value;
     } catch {
-      // the file may be half-written; look again
+      // a file may be half-written, an element not there yet: look again
     }
     if (Date.now() > deadline) throw new Error(`still nothing after ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -266,10 +266,15 @@ describe('epoch rules', () => {
   it('model/double-softmax signature: max probability at the e/(e+C−1) ceiling', () => {
     const ceiling = doubleSoftmaxCeiling(3);
     assert.equal(Number(ceiling.toFixed(6)), Number((Math.E / (Math.E + 2)).toFixed(6)));
-    const [f] = runEpochChecks(epochObs({ maxPredictedProbability: ceiling - 0.01 }));
+    const [f] = runEpochChecks(epochObs({ maxPredictedProbability: ceiling - 0.01, outputRange: { min: 0.01, max: 0.39 } }));
     assertWellFormed(f);
     assert.equal(f.id, 'model/double-softmax');
-    assert.deepEqual(runEpochChecks(epochObs({ maxPredictedProbability: 0.93 })), []);
+    assert.deepEqual(runEpochChecks(epochObs({ maxPredictedProbability: 0.93, outputRange: { min: 0, max: 1 } })), []);
+    // An untrained model with near-uniform logits is below the ceiling too, but its outputs leave [0, 1].
+    assert.deepEqual(runEpochChecks(epochObs({ maxPredictedProbability: 0.25, outputRange: { min: -0.6, max: 0.7 } })), []);
+    // Without the output range: only once it has lasted past the first epoch.
+    assert.deepEqual(runEpochChecks(epochObs({ epoch: 1, maxPredictedProbability: 0.25 })), []);
+    assert.equal(runEpochChecks(epochObs({ epoch: 2, maxPredictedProbability: 0.25 }))[0].id, 'model/double-softmax');
   });
 
   it('bn/frozen-train-mode from moving-statistic drift', () => {

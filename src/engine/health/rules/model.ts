@@ -39,11 +39,16 @@ export function modelDoubleSoftmaxSignature(obs: EpochObservations): Finding[] {
   const C = obs.config.numClasses;
   const ceiling = doubleSoftmaxCeiling(C);
   if (p > ceiling + THRESHOLDS.doubleSoftmaxMargin) return [];
+  // An untrained model also predicts near-uniform probabilities: the ceiling only counts when the raw outputs stay
+  // inside [0, 1] (they are probabilities) or, without that measurement, when it still holds after the first epoch.
+  const r = obs.outputRange;
+  const probabilities = r ? r.min >= -1e-6 && r.max <= 1 + 1e-6 : obs.epoch >= 2;
+  if (!probabilities) return [];
   return [finding(
     'model/double-softmax', 'error',
     `No pixel was predicted with more than ${fmt(p)} confidence, the ceiling e/(e+C−1) = ${fmt(ceiling)} of a softmax applied to probabilities, so softmax is applied twice.`,
     FIX,
-    { maxPredictedProbability: p, probabilityCeiling: ceiling, numClasses: C, epoch: obs.epoch },
+    { maxPredictedProbability: p, probabilityCeiling: ceiling, numClasses: C, epoch: obs.epoch, ...(r ? { outputMin: r.min, outputMax: r.max } : {}) },
     { configKey: 'model.finalSoftmax' },
   )];
 }
