@@ -1,9 +1,15 @@
 // Micro-benchmark: milliseconds per kernel for training-sized tensors on the chosen backend.
 // Run: node --import tsx scripts/bench-kernels.ts [--backend wasm|cpu] [--threads N] [--reps N] [--filter regex]
 // On wasm each line shows SegScope's kernels and, in brackets, the stock tfjs-backend-wasm ones, timed alternately.
+// With --step [--size 128] [--batch 8]: a per-kernel profile of training steps of the bench model (the recipe of
+// `segscope bench`), split into forward, backward and optimizer, as a markdown table.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, registerWasmSpeedKernels, restoreStockWasmKernels } from '../src/engine/backend';
+import { KernelProfiler } from '../src/engine/backend/kernelProfiler';
+import { makeLoss } from '../src/engine/losses';
+import { buildBenchModel } from '../src/engine/models';
+import { benchData } from '../src/engine/train/bench';
 import type { BackendChoice } from '../src/protocol/config';
 
 function option(name: string, fallback: string): string {
@@ -100,7 +106,61 @@ function timeOnce(bench: Bench, inputs: tf.Tensor[]): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Profiles `reps` training steps of the bench model after two warm-up steps; prints ms per step by kernel and phase. */
+async function profileStep(): Promise<void> {
+  const size = Number(option('size', '128')), batch = Number(option('batch', '8'));
+  const report = await initBackend(backend, { threads });
+  const model = buildBenchModel(21, size, 0);
+  const loss = makeLoss({ type: 'ce', fromLogits: true, target: 'index', onehotIgnore: 'zero', focalGamma: 2 },
+    { numClasses: 21, ignoreLabel: 255 });
+  const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+  const data = benchData(batch, size, 0);
+  const x = tf.tensor4d(data.images, [batch, size, size, 3]);
+  const y = tf.tensor3d(data.labels, [batch, size, size], 'int32');
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const profiler = new KernelProfiler(report.name === 'wasm' ? 'wasm' : tf.getBackend());
+  const step = () => {
+    profiler.phase = 'forward';
+    const { value, grads } = tf.variableGrads(() => {
+      const l = loss(y, model.apply(x, { training: true }) as tf.Tensor4D);
+      profiler.phase = 'backward';
+      return l;
+    }, variables);
+    profiler.phase = 'optimizer';
+    optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]);
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  step();
+  step();
+  profiler.install();
+  const stepMs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    step();
+    stepMs.push(performance.now() - t0);
+  }
+  profiler.uninstall();
+  const total = stepMs.reduce((a, b) => a + b, 0) / reps;
+  const rows = profiler.results();
+  const kernelMs = rows.reduce((a, r) => a + r.ms, 0) / reps;
+  console.log(`bench model ${size}², batch ${batch}, ${report.name}${report.threads ? ` ${report.threads} thread(s)` : ''}: ` +
+    `${total.toFixed(0)} ms per step (mean of ${reps}; median ${median(stepMs).toFixed(0)}), kernels ${kernelMs.toFixed(0)} ms, ` +
+    `outside kernels ${(total - kernelMs).toFixed(0)} ms`);
+  const phases = new Map<string, number>();
+  for (const r of rows) phases.set(r.phase, (phases.get(r.phase) ?? 0) + r.ms / reps);
+  console.log([...phases].map(([p, ms]) => `${p} ${ms.toFixed(0)} ms`).join(', '));
+  console.log('\n| kernel | phase | calls/step | ms/step | % of step |\n|---|---|---|---|---|');
+  for (const r of rows.filter((row) => row.ms / reps >= 0.5)) {
+    console.log(`| ${r.kernel} | ${r.phase} | ${r.calls / reps} | ${(r.ms / reps).toFixed(1)} | ${(100 * r.ms / reps / total).toFixed(1)} |`);
+  }
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  model.dispose();
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--step')) return profileStep();
   const report = await initBackend(backend, { threads });
   const compare = report.name === 'wasm';
   console.log(`backend ${report.name} simd ${report.simd ?? '-'} threads ${report.threads ?? '-'}; median of ${reps} runs after a warm-up` +

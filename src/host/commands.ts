@@ -178,7 +178,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
 
     register('segscope.debug.hostStall', (options?: { reset?: boolean }) => {
       const report = stallProbe.snapshot();
-      output.info(`host stall probe: longest stall ${report.longestStallMs} ms over ${report.samples} samples (${report.overThreshold} over ${report.thresholdMs} ms)`);
+      output.info(`host stall probe: longest stall ${report.longestStallMs} ms (${report.longestBusyStallMs} ms of it computing) over ${report.samples} samples (${report.overThreshold} over ${report.thresholdMs} ms)`);
       if (options?.reset) stallProbe.reset();
       return report;
     }),

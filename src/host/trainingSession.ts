@@ -71,6 +71,10 @@ export class TrainingSession extends DisposableStore {
 
   /** Shows a run folder from disk (finished, crashed, or from another machine). */
   async openRun(runDir: string): Promise<RunHistory> {
+    if (this.liveRun && path.resolve(this.liveRun.runDir) === path.resolve(runDir)) {
+      this.setHistory(this.liveRun);
+      return this.liveRun;
+    }
     const history = await RunHistory.load(runDir, false);
     this.setHistory(history);
     return history;
@@ -140,7 +144,7 @@ export class TrainingSession extends DisposableStore {
         this.output.info(`epoch ${m.epoch}: train loss ${m.train.loss.toFixed(4)}, val loss ${m.val.loss.toFixed(4)}, val mIoU ${(m.val.miou * 100).toFixed(1)} %, ${m.durationMs} ms`);
         this.progressReport?.(`epoch ${m.epoch} done · val mIoU ${(m.val.miou * 100).toFixed(1)} %`, this.totalEpochs ? 100 / this.totalEpochs : undefined);
         const stall = this.stallProbe.snapshot();
-        this.output.info(`host stall probe: longest stall ${stall.longestStallMs} ms over ${stall.samples} samples (${stall.overThreshold} over ${stall.thresholdMs} ms)`);
+        this.output.info(`host stall probe: longest stall ${stall.longestStallMs} ms (${stall.longestBusyStallMs} ms of it computing) over ${stall.samples} samples (${stall.overThreshold} over ${stall.thresholdMs} ms)`);
         return;
       }
       case 'finding':
@@ -172,7 +176,7 @@ export class TrainingSession extends DisposableStore {
     this.progressDone = undefined;
     this.progressReport = undefined;
     const stall = this.stallProbe.snapshot();
-    this.output.info(`trainer exited (${exit.kind}, code ${exit.code}, signal ${exit.signal}); longest host stall during the run: ${stall.longestStallMs} ms`);
+    this.output.info(`trainer exited (${exit.kind}, code ${exit.code}, signal ${exit.signal}); longest host stall during the run: ${stall.longestStallMs} ms (${stall.longestBusyStallMs} ms of it computing)`);
     if (this.liveRun?.live) {
       const status = exit.kind === 'finished' ? 'finished' : exit.kind === 'stopped' ? 'stopped' : 'crashed';
       this.fireForLive(this.liveRun.setStatus(status));

@@ -17,7 +17,14 @@ RESULTS="$REPO/test-results/e2e"
 
 # --- outer part: run everything below in a process group of its own and end that group on the way out --------
 if [[ -z "${SEGSCOPE_E2E_INNER:-}" ]]; then
-  SEGSCOPE_E2E_INNER=1 setsid bash "${BASH_SOURCE[0]}" "$@" &
+  # One run per checkout at a time: they share .e2e-cache/last-run, out/e2e-exthost and test-results/e2e.
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/run.lock"
+  if ! flock -n 9; then
+    echo "e2e: another test/e2e/run.sh is running in this checkout; waiting for it to finish (up to 20 min)"
+    flock -w 1200 9 || { echo "e2e: gave up waiting for the other run" >&2; exit 1; }
+  fi
+  SEGSCOPE_E2E_INNER=1 setsid bash "${BASH_SOURCE[0]}" "$@" 9>&- &
   group=$!
   watchdog=
   end_group() {
@@ -31,7 +38,7 @@ if [[ -z "${SEGSCOPE_E2E_INNER:-}" ]]; then
   }
   trap end_group EXIT
   trap 'echo "e2e: interrupted" >&2; exit 130' INT TERM
-  ( sleep "${E2E_TIMEOUT:-900}"; echo "e2e: stopped after ${E2E_TIMEOUT:-900} s (E2E_TIMEOUT)" >&2; kill -TERM -- "-$group" ) &
+  ( sleep "${E2E_TIMEOUT:-900}"; echo "e2e: stopped after ${E2E_TIMEOUT:-900} s (E2E_TIMEOUT)" >&2; kill -TERM -- "-$group" ) 9>&- &
   watchdog=$!
   rc=0
   wait "$group" || rc=$?

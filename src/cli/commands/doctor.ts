@@ -53,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
 function formatReport(report: DoctorReport): string {
   const lines: string[] = [];
   const last = report.losses[report.losses.length - 1];
-  lines.push(`Ran ${report.steps} training steps on ${report.backend} in ${(report.durationMs / 1000).toFixed(1)} s`
+  lines.push(`Ran ${report.steps} training step${report.steps === 1 ? "" : "s"} on ${report.backend} in ${(report.durationMs / 1000).toFixed(1)} s`
     + (report.losses.length > 0 ? ` (loss ${report.losses[0].toFixed(4)} → ${last.toFixed(4)}).` : '.'));
   if (report.overfit) {
     const o = report.overfit;

@@ -1,5 +1,7 @@
 // ReLU and ReLU6 gradients in one pass on wasm (stock tfjs builds each from 2–5 full-size kernels); same values.
+// Also makes tfjs-layers' 'relu6' activation one Relu6 kernel instead of Relu then Minimum.
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { heapView, type WasmBackendInternals } from './wasmHeap';
 
 const floatView = (backend: WasmBackendInternals, info: tf.TensorInfo) => heapView(backend, info) as Float32Array;
@@ -68,6 +70,17 @@ const relu6Gradient: tf.GradConfig = {
   },
 };
 
+/**
+ * tfjs-layers computes 'relu6' as minimum(6, relu(x)): two full-size kernels forward and two gradients (the Minimum one
+ * built from several more). tf.relu6 gives the same values with one kernel each way (its gradient passes 0 ≤ x ≤ 6,
+ * the composite's 0 < x < 6: they differ only on the measure-zero set x ∈ {0, 6}).
+ */
+function patchLayersRelu6(): void {
+  const layer = tfl.layers.activation({ activation: 'relu6' }) as unknown as { activation: { apply(x: tf.Tensor): tf.Tensor } };
+  const proto = Object.getPrototypeOf(layer.activation) as { apply(x: tf.Tensor): tf.Tensor };
+  proto.apply = (x: tf.Tensor) => tf.relu6(x);
+}
+
 let registered = false;
 
 /** Registers the one-pass wasm kernels and the ReLU/ReLU6 gradients that use them on wasm. Idempotent. */
@@ -76,5 +89,6 @@ export function registerActivationGradients(): void {
   for (const k of kernels) if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
   tf.registerGradient(reluGradient);
   tf.registerGradient(relu6Gradient);
+  patchLayersRelu6();
   registered = true;
 }

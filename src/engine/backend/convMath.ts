@@ -71,13 +71,31 @@ function spreadForInputGradient(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInf
   return padOrCropSpatial(spread, top, bottom, left, right);
 }
 
+/**
+ * Stride 1 with symmetric padding of (effective filter − 1)/2 on every side ('same' with an odd effective size): the
+ * input gradient is the 'same' convolution of dy itself with the flipped filter, so dy need not be padded first.
+ */
+function isStrideOneSame(info: tf.backend_util.Conv2DInfo): boolean {
+  const p = info.padInfo;
+  return info.strideHeight === 1 && info.strideWidth === 1 &&
+    p.top === p.bottom && p.left === p.right &&
+    2 * p.top === info.effectiveFilterHeight - 1 && 2 * p.left === info.effectiveFilterWidth - 1;
+}
+
 /** dx of conv2d for any stride and dilation (NHWC): a stride-1 dilated convolution with the flipped, transposed filter. */
 export function conv2dInputGradient(xShape: number[], dy: tf.Tensor4D, filter: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
   return tf.tidy(() => {
     const info = convInfo(xShape, filter.shape, g, false);
+    const [kh, kw, inC, outC] = filter.shape;
+    if (kh === 1 && kw === 1 && isStrideOneSame(info)) {
+      // 1×1 stride 1: dx = dy·Wᵀ over every pixel, one matrix product (no filter flip, no padding).
+      const dx = tf.matMul(tf.reshape(dy, [-1, outC]), tf.reshape(filter, [inC, outC]), false, true);
+      return tf.reshape(dx, xShape as Shape4);
+    }
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    if (isStrideOneSame(info)) return tf.conv2d(dy, flipped, 1, 'same', 'NHWC', g.dilations);
     const spread = spreadForInputGradient(dy, info);
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-    return tf.conv2d(spread, flipped as tf.Tensor4D, 1, 'valid', 'NHWC', g.dilations);
+    return tf.conv2d(spread, flipped, 1, 'valid', 'NHWC', g.dilations);
   });
 }
 
@@ -129,6 +147,7 @@ export function depthwiseInputGradient(xShape: number[], dy: tf.Tensor4D, filter
     const [, , channels, multiplier] = filter.shape;
     const flipped = tf.reverse(filter, [0, 1]) as tf.Tensor4D;
     if (multiplier === 1) {
+      if (isStrideOneSame(info)) return tf.depthwiseConv2d(dy, flipped, 1, 'same', 'NHWC', g.dilations);
       return tf.depthwiseConv2d(spreadForInputGradient(dy, info), flipped, 1, 'valid', 'NHWC', g.dilations);
     }
     // Output channel c*m+q comes from input channel c: one depthwise convolution per q, summed.

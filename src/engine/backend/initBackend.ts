@@ -8,11 +8,15 @@ import os from 'node:os';
 import type { BackendChoice } from '../../protocol/config';
 import type { BackendReport } from '../../protocol/runFolder';
 import { registerActivationGradients } from './activationGradients';
+import { registerBatchNormKernels } from './batchNormKernels';
+import { registerSoftmaxCrossEntropyKernel } from './softmaxCrossEntropyKernel';
 import { registerDilatedConvGradients } from './dilatedGradients';
 import { enableLayersDilation } from './layersDilation';
 import { configureWasm, letWasmThreadsIdle, withThreadCap } from './wasmLoader';
 import { registerWasmSpeedKernels, registeredWasmSpeedKernels } from './wasmFastKernels';
-import { registerWasmTrainingKernels, registeredWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasmTrainingKernels';
+import {
+  registerWasmTrainingKernels, registeredWasmTrainingKernels, WASM_CORRECTED_KERNELS, WASM_TRAINING_KERNELS,
+} from './wasmTrainingKernels';
 
 type BackendName = Exclude<BackendChoice, 'auto'>;
 
@@ -87,6 +91,8 @@ async function tryWasm(threads: number): Promise<Attempt> {
   registerWasmTrainingKernels();
   registerWasmSpeedKernels();
   registerActivationGradients();
+  registerBatchNormKernels();
+  registerSoftmaxCrossEntropyKernel();
   letWasmThreadsIdle(tf.findBackend('wasm'));
   const actual = getThreadsCount();
   return { ok: true, simd: plan.simd, threads: actual, note };
@@ -140,7 +146,10 @@ function kernelsFor(name: BackendName): string[] {
   // A training kernel may itself have been replaced by a faster version; it is still one we added.
   const added = WASM_TRAINING_KERNELS.filter((k) => training.includes(k) || speed.includes(k));
   const faster = speed.filter((k) => !(WASM_TRAINING_KERNELS as readonly string[]).includes(k)).map((k) => `${k} (faster)`);
-  return [...added, ...faster, 'Relu/Relu6 gradients (one pass)', ...EVERY_BACKEND];
+  const corrected = WASM_CORRECTED_KERNELS.filter((k) => training.includes(k)).map((k) => `${k} (corrected)`);
+  return [...added, ...faster, ...corrected, 'Relu/Relu6 gradients (one pass)', 'BatchNorm training (one pass each way)',
+    'softmax cross-entropy (one pass, fused gradient)',
+    ...EVERY_BACKEND];
 }
 
 const done = new Map<string, BackendReport>();

@@ -59,7 +59,7 @@ function transpose2dInto(x: HeapArray, rows: number, cols: number, out: HeapArra
 }
 
 /** Kernel names replaced by registerWasmSpeedKernels, for the backend report. */
-export const WASM_SPEED_KERNELS = ['Conv2DBackpropInput', 'BatchMatMul', 'Tile', 'Transpose', 'Slice', 'SplitV'] as const;
+export const WASM_SPEED_KERNELS = ['Conv2DBackpropInput', 'BatchMatMul', 'Tile', 'Transpose', 'Identity', 'Slice', 'SplitV'] as const;
 
 /** Swaps the last two axes. */
 function transposeInner(t: tf.Tensor): tf.Tensor {
@@ -160,6 +160,17 @@ const replacements: tf.KernelConfig[] = [
       const out = backend.makeOutput([x.shape[1], x.shape[0]], x.dtype);
       transpose2dInto(heapView(backend, x), x.shape[0], x.shape[1], heapView(backend, out));
       return out;
+    },
+  },
+  {
+    // Stock wasm copies the data; every tensor the gradient tape saves (a clone) was duplicated. Share it instead, as
+    // tfjs-backend-cpu does: wasm kernels always write into fresh outputs, so shared data is never overwritten.
+    kernelName: 'Identity', backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string') return stock.get('Identity')!.kernelFunc(args);
+      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },
   },
   {

@@ -1,9 +1,11 @@
-// Registers on the wasm backend the three backprop kernels tfjs-backend-wasm 4.22 lacks, composed from kernels it has.
+// Registers on the wasm backend the three backprop kernels tfjs-backend-wasm 4.22 lacks, composed from kernels it has,
+// and replaces the gradient kernels whose stock results are wrong (MaxPoolGrad, ResizeNearestNeighborGrad).
 import * as tf from '@tensorflow/tfjs-core';
 import {
   asPair, conv2dFilterGradient, depthwiseFilterGradient, depthwiseInputGradient, type ConvGeometry, type PadSpec,
 } from './convMath';
 import { composedKernel } from './composedKernel';
+import { correctedKernels } from './poolingGradients';
 
 /** Names of the kernels registered by registerWasmTrainingKernels, in the order they are registered. */
 export const WASM_TRAINING_KERNELS = [
@@ -39,9 +41,15 @@ const kernels: tf.KernelConfig[] = [
   },
 ];
 
-const ours = new Set<tf.KernelFunc>(kernels.map((k) => k.kernelFunc));
+/** Stock wasm kernels replaced because they are wrong (see test/unit/backend/poolingGradients.test.ts). */
+export const WASM_CORRECTED_KERNELS = ['MaxPoolGrad', 'ResizeNearestNeighborGrad'] as const;
 
-/** Registers the missing wasm training kernels. Safe to call more than once; never replaces a kernel wasm itself provides. */
+const ours = new Set<tf.KernelFunc>([...kernels, ...correctedKernels].map((k) => k.kernelFunc));
+
+/**
+ * Registers the missing wasm training kernels (never replacing one a future wasm backend provides) and the corrected
+ * ones (always replacing stock). Safe to call more than once.
+ */
 export function registerWasmTrainingKernels(): void {
   for (const config of kernels) {
     const existing = tf.getKernel(config.kernelName, 'wasm');
@@ -49,10 +57,16 @@ export function registerWasmTrainingKernels(): void {
     if (existing) continue; // a future tfjs-backend-wasm that ships the kernel wins
     tf.registerKernel(config);
   }
+  for (const config of correctedKernels) {
+    const existing = tf.getKernel(config.kernelName, 'wasm');
+    if (existing && ours.has(existing.kernelFunc)) continue;
+    if (existing) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
 }
 
 /** Which of our kernels are currently registered for wasm (for the backend report). */
 export function registeredWasmTrainingKernels(): string[] {
-  return kernels.filter((k) => ours.has(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc as tf.KernelFunc))
+  return [...kernels, ...correctedKernels].filter((k) => ours.has(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc as tf.KernelFunc))
     .map((k) => k.kernelName);
 }

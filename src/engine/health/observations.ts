@@ -75,7 +75,7 @@ export interface FrozenBatchNormProbe {
 /** Relative change of a frozen BatchNorm layer's moving statistics over a stretch of training. */
 export interface BatchNormDrift {
   layer: string;
-  /** ‖mean_after − mean_before‖ / (‖mean_before‖ + 1e-6), same for the variance. */
+  /** ‖mean_after − mean_before‖ / ‖√variance_before‖ (drift in standard deviations); ‖var_after − var_before‖ / ‖var_before‖. */
   movingMeanDrift: number;
   movingVarianceDrift: number;
 }

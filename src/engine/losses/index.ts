@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../../config/resolve';
 import { focalCrossEntropy } from './crossEntropy';
 import { softDice } from './dice';
 import { logProbabilities } from './probabilities';
+import { canUseFusedCrossEntropy, fusedSoftmaxCrossEntropy } from './softmaxCrossEntropy';
 import { buildTargets, resolveClassWeights } from './targets';
 
 export { loadLossModule } from './userModule';
@@ -35,11 +36,14 @@ export function makeLoss(cfg: ResolvedConfig['loss'], opts: LossOptions): LossFn
   const gamma = cfg.type === 'focal' ? cfg.focalGamma : 0;
   const useCrossEntropy = cfg.type !== 'dice';
   const useDice = cfg.type === 'dice' || cfg.type === 'ce+dice';
+  // Plain (weighted) cross-entropy from logits, void pixels excluded: one fused kernel on wasm.
+  const fusable = useCrossEntropy && !useDice && gamma === 0 && cfg.fromLogits && !countVoid;
 
   return (labels, output) => tf.tidy(() => {
     if (output.shape[3] !== opts.numClasses) {
       throw new Error(`model output has ${output.shape[3]} channels, the loss expects ${opts.numClasses} classes`);
     }
+    if (fusable && canUseFusedCrossEntropy(output)) return fusedSoftmaxCrossEntropy(labels, output, opts.ignoreLabel, weights);
     const t = buildTargets(labels, targetOptions);
     const logp = logProbabilities(output, cfg.fromLogits);
     let loss: tf.Scalar = tf.scalar(0);

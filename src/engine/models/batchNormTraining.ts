@@ -1,5 +1,6 @@
 // Training-mode batch normalisation as one tape node with a closed-form gradient (far fewer ops than tfjs' composed one).
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, canUseBatchNormKernels } from '../backend/batchNormKernels';
 
 /**
  * y = γ·(x − μ)/√(σ² + ε) + β over all axes but the last, with μ, σ² the (biased) batch statistics, as tfjs-layers'
@@ -7,11 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
  *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/√(σ²+ε) · (dy − dβ/n − x̂·dγ/n),
  * instead of differentiating moments → batchNorm op by op (which on wasm also runs the slow Tile kernel).
  * `onStatistics` receives μ and σ² (e.g. to update moving averages); they are disposed after it returns.
+ * On wasm, forward and backward each run as one kernel over the heap (batchNormKernels), saving x instead of x̂.
  */
 export function batchNormTraining(
   x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
   onStatistics: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
 ): tf.Tensor {
+  if (canUseBatchNormKernels(x)) return batchNormTrainingFused(x, gamma, beta, epsilon, onStatistics);
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, g, b] = args as tf.Tensor[];
@@ -32,6 +35,29 @@ export function batchNormTraining(
         const centred = tf.sub(tf.sub(d, tf.div(dBeta, n)), tf.mul(xHat, tf.div(dGamma, n)));
         return [tf.mul(centred, tf.mul(gam, inv)), dGamma, dBeta];
       }),
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+function batchNormTrainingFused(
+  x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
+  onStatistics: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_FORWARD, { x: input, gamma: g, beta: b },
+      { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    onStatistics(mean as tf.Tensor1D, variance as tf.Tensor1D);
+    variance.dispose();
+    save([input, mean, invStd, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, mu, inv, gam] = saved;
+        return tf.engine().runKernel(BATCH_NORM_BACKWARD, { dy: dy as tf.Tensor, x: xs, mean: mu, invStd: inv, gamma: gam }) as tf.Tensor[];
+      },
     };
   });
   return op(x, gamma, beta);

@@ -21,6 +21,7 @@ export class RunControl {
   private epochsDone = 0;
   private wake: (() => void) | null = null;
   private readonly tasks: (() => Promise<void>)[] = [];
+  private pausedTotal = 0;
 
   constructor(private readonly listener: ControlListener, pauseOnStart = false) {
     this.pauseRequested = pauseOnStart ? 'start' : null;
@@ -28,6 +29,11 @@ export class RunControl {
 
   get isPaused(): boolean {
     return this.paused;
+  }
+
+  /** Milliseconds spent paused so far (kept out of epoch durations and speeds). */
+  get pausedMs(): number {
+    return this.pausedTotal;
   }
 
   get isStopping(): boolean {
@@ -108,6 +114,7 @@ export class RunControl {
       this.stepEpochTarget = null;
       this.paused = true;
       this.released = false;
+      const pausedAt = performance.now();
       this.listener.paused(position(), reason);
       while (this.paused && !this.stopRequested) {
         await new Promise<void>((resolve) => { this.wake = resolve; });
@@ -115,6 +122,7 @@ export class RunControl {
         await this.drain();
         if (this.released) this.paused = false;
       }
+      this.pausedTotal += performance.now() - pausedAt;
       if (!this.stopRequested) this.listener.resumed(position());
       this.paused = false;
     }

@@ -317,12 +317,12 @@ export class TrainingSession {
       const epoch = this.state.epochsDone + 1;
       const skip = this.state.batchInEpoch;
       const epochStart = performance.now();
+      const pausedBefore = this.control.pausedMs;
       const trainConfusion = this.parts.newConfusion(this.cfg.numClasses, this.cfg.data.ignoreLabel);
       let lossSum = 0, images = 0, trainMs = 0;
       const batches = this.train.batches({
         batchSize, shuffle: true, augment: true, seed: this.cfg.seed, epoch, dropLast, limitBatches: this.cfg.train.stepsPerEpoch,
       });
-      let waitStart = performance.now();
       let next = await batches.next();
       let index = 0;
       while (!next.done) {
@@ -330,7 +330,6 @@ export class TrainingSession {
         index++;
         if (index <= skip) {
           next = await batches.next();
-          waitStart = performance.now();
           continue;
         }
         this.position = { epoch, batch: index - 1, step: this.state.step };
@@ -349,10 +348,9 @@ export class TrainingSession {
         trainConfusion.add(batch.masks, step.predictions);
         lossSum += step.loss * batch.batchSize;
         images += batch.batchSize;
-        const now = performance.now();
-        const batchMs = now - Math.min(t0, waitStart);
+        // From the end of the boundary (a pause is not training time) to here: waiting for data + the step.
+        const batchMs = performance.now() - t0;
         trainMs += batchMs;
-        waitStart = now;
         this.state = { ...this.state, batchInEpoch: index, step: this.state.step + 1 };
         this.position = { epoch, batch: index, step: this.state.step };
         this.control.batchDone();
@@ -363,7 +361,7 @@ export class TrainingSession {
         await yieldToEventLoop();
       }
       const train: SplitMetrics = { loss: images ? lossSum / images : NaN, ...trainConfusion.metrics() };
-      const stopEarly = await this.endEpoch(epoch, train, images, trainMs, epochStart);
+      const stopEarly = await this.endEpoch(epoch, train, images, trainMs, epochStart + (this.control.pausedMs - pausedBefore));
       lastVal = stopEarly.val;
       this.control.epochDone();
       if (stopEarly.stop) return this.finish('early-stopped', lastVal);

@@ -23,6 +23,18 @@ const WATCHED_LAYER = 'encoder/level1/pool';
 const FIRST_EPOCH_TIMEOUT_MS = 240_000;
 
 describe('training from the command palette', () => {
+  // The steps build on each other: once one fails, the later ones fail at once, naming it, instead of each
+  // waiting out its own timeouts. (They are reported as failures, not skipped.)
+  let failedStep: string | undefined;
+  const step = (name: string, body: () => Promise<void>) => it(name, async () => {
+    if (failedStep) throw new Error(`not attempted: the earlier step "${failedStep}" failed`);
+    try {
+      await body();
+    } catch (error) {
+      failedStep = name;
+      throw error;
+    }
+  });
   let browser: Browser;
   let page: Page;
   let workbench: Workbench;
@@ -47,7 +59,7 @@ describe('training from the command palette', () => {
     await browser?.close();
   });
 
-  it('SegScope: Create Demo Project writes segscope.json and opens it', async () => {
+  step('SegScope: Create Demo Project writes segscope.json and opens it', async () => {
     await workbench.runCommand('SegScope: Create Demo Project');
     configPath = path.join(workspace, 'demo-data', 'segscope.json');
     await workbench.waitFor('segscope.json to open in an editor', () => workbench.tab('segscope.json').waitFor({ timeout: 120_000 }));
@@ -63,7 +75,7 @@ describe('training from the command palette', () => {
     await workbench.screenshot('demo project');
   });
 
-  it('SegScope: Start Training shows the four maps of every watch image after epoch 1 and lists the layers', async () => {
+  step('SegScope: Start Training shows the four maps of every watch image after epoch 1 and lists the layers', async () => {
     assert.ok(configPath, 'the demo project exists (previous test)');
     await workbench.runCommand('SegScope: Start Training');
     const runsDir = path.join(path.dirname(configPath), '.segscope', 'runs');
@@ -115,7 +127,7 @@ describe('training from the command palette', () => {
     await workbench.screenshot('epoch 1');
   });
 
-  it('hovering a watched layer shows its statistics and strongest channels', async () => {
+  step('hovering a watched layer shows its statistics and strongest channels', async () => {
     assert.ok(runDir, 'a run is going (previous test)');
     const info: RunInfo = readRunInfo(runDir);
     const layer = WATCHED_LAYER;
@@ -140,7 +152,7 @@ describe('training from the command palette', () => {
     await workbench.screenshot('layer tooltip');
   });
 
-  it('hovering a pixel of a map reads its ground truth and prediction from the run folder', async () => {
+  step('hovering a pixel of a map reads its ground truth and prediction from the run folder', async () => {
     assert.ok(runDir, 'a run is going (previous test)');
     const info = readRunInfo(runDir);
     const image = info.watch.images[0];
@@ -175,7 +187,7 @@ describe('training from the command palette', () => {
     await workbench.screenshot('pixel readout');
   });
 
-  it('the dashboard runs only its nonce\'d script: the CSP blocks an injected inline script', async () => {
+  step('the dashboard runs only its nonce\'d script: the CSP blocks an injected inline script', async () => {
     const dashboard = workbench.webview();
     const body = dashboard.locator('body');
     assert.equal(await body.getAttribute('data-ready'), 'true', 'the dashboard script (with the nonce) ran');
@@ -189,7 +201,7 @@ describe('training from the command palette', () => {
     assert.equal(injectedRan, null, 'an inline script without the nonce must not run');
   });
 
-  it('SegScope: Stop Training ends the run as stopped', async () => {
+  step('SegScope: Stop Training ends the run as stopped', async () => {
     assert.ok(runDir, 'a run is going (previous test)');
     await workbench.runCommand('SegScope: Stop Training');
     await workbench.waitFor('run.json to say stopped', () => poll(() => {
@@ -202,7 +214,7 @@ describe('training from the command palette', () => {
     await workbench.screenshot('stopped');
   });
 
-  it('SegScope: Open Run… shows the finished run again', async () => {
+  step('SegScope: Open Run… shows the finished run again', async () => {
     assert.ok(runDir, 'a run exists (previous tests)');
     const info = readRunInfo(runDir);
     await workbench.runCommand('View: Close All Editors');

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, registeredWasmSpeedKernels, WASM_SPEED_KERNELS } from '../../../src/engine/backend';
 import { onBackend, relativeError, seeded, size } from './helpers';
 
@@ -186,5 +187,25 @@ describe('ReLU and ReLU6 gradients on wasm vs cpu (including the boundary values
       assert.equal(relativeError(actual.values, expected.values), 0);
       assert.ok(expected.values.some((v) => v === 0) && expected.values.some((v) => v !== 0));
     });
+  }
+});
+
+test("tfjs-layers' relu6 activation = minimum(6, relu(x)) in value and gradient (away from 0 and 6), on wasm and cpu", async () => {
+  const shape = [2, 4, 4, 3];
+  const xs = Array.from(seeded(size(shape), 43), (v) => v * 8 + 0.01); // avoids exactly 0 and 6
+  const dys = Array.from(seeded(size(shape), 47));
+  const layer = tfl.layers.activation({ activation: 'relu6' });
+  for (const backend of ['wasm', 'cpu']) {
+    const viaLayer = await onBackend(backend, () => tf.tidy(() => {
+      const x = tf.tensor(xs, shape);
+      const [y, dx] = [layer.apply(x) as tf.Tensor, tf.grad((a: tf.Tensor) => tf.sum(tf.mul(layer.apply(a) as tf.Tensor, tf.tensor(dys, shape))))(x)];
+      return tf.concat([tf.reshape(y, [-1]), tf.reshape(dx, [-1])]);
+    }));
+    const composite = await onBackend(backend, () => tf.tidy(() => {
+      const x = tf.tensor(xs, shape);
+      const f = (a: tf.Tensor) => tf.minimum(6, tf.relu(a));
+      return tf.concat([tf.reshape(f(x), [-1]), tf.reshape(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), tf.tensor(dys, shape))))(x), [-1])]);
+    }));
+    assert.equal(relativeError(viaLayer.values, composite.values), 0, backend);
   }
 });

@@ -80,6 +80,14 @@ test('segscope train --json prints the run events as JSON lines and ends with ru
     assert.ok(typeof end.val?.miou === 'number');
     assert.ok(existsSync(path.join(end.runDir, 'epochs', '0001', 'metrics.json')));
     assert.equal(lines.filter((e) => e.type === 'epoch/end').length, 1);
+
+    // --resume continues the same run folder: epoch 2 only, numbering kept
+    const resumed = cli(['train', configPath, '--json', '--epochs', '2', '--resume', end.runDir]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const more = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+    const start = more[0];
+    assert.ok(start.type === 'run/start' && start.runDir === end.runDir && start.resumedFrom, JSON.stringify(start));
+    assert.deepEqual(more.filter((e) => e.type === 'epoch/end').map((e) => e.type === 'epoch/end' && e.epoch), [2]);
   } finally {
     run.cleanup();
   }

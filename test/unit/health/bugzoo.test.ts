@@ -9,7 +9,7 @@ import { run as doctorCli } from '../../../src/cli/commands/doctor';
 import type { SegScopeConfig } from '../../../src/protocol/config';
 import type { Finding } from '../../../src/protocol/runEvents';
 import { makeDemoData } from '../../../src/engine/data/demo';
-import { runDoctor } from '../../../src/engine/health/doctor';
+import { overfitPassed, runDoctor } from '../../../src/engine/health/doctor';
 
 const ZOO = path.resolve(__dirname, '../../fixtures/bugzoo');
 
@@ -89,6 +89,25 @@ describe('bug zoo', () => {
     const before = tf.memory().numTensors;
     await runDoctor({ configPath, config, steps: 2, trust: true });
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('overfit one batch fails on the seed combination and names the rules that fired', async () => {
+    const { configPath, config } = readCase('seed-combination');
+    config.data.root = dataDir;
+    const report = await runDoctor({ configPath, config, steps: 20, trust: true, overfit: true });
+    assert.ok(report.overfit);
+    assert.equal(report.overfit.passed, false);
+    assert.equal(report.overfit.steps, 20);
+    assert.ok(report.overfit.lossDrop < 0.9, `loss drop ${report.overfit.lossDrop}`);
+    const ids = report.findings.map((f) => f.id);
+    for (const id of ['model/double-softmax', 'labels/ignore-in-onehot', 'optim/adadelta-default-lr']) assert.ok(ids.includes(id));
+  });
+
+  it('overfit pass criterion: loss down ≥ 90 % and batch mIoU ≥ 0.9', () => {
+    assert.equal(overfitPassed([2, 1, 0.19], 0.95), true);
+    assert.equal(overfitPassed([2, 1, 0.21], 0.95), false);
+    assert.equal(overfitPassed([2, 1, 0.1], 0.89), false);
+    assert.equal(overfitPassed([2], 1), false);
   });
 
   it('loads user modules only with --trust', async () => {

@@ -4,15 +4,17 @@ import assert from 'node:assert/strict';
 import { HostStallProbe } from '../../../src/host/stallProbe';
 
 test('records the longest lateness beyond the interval and counts stalls over the threshold', () => {
-  let now = 0;
-  const probe = new HostStallProbe(10, 50, () => now);
+  let now = 0, cpu = 0;
+  const probe = new HostStallProbe(10, 50, () => now, () => cpu);
   probe.reset();
-  const gaps = [10, 12, 80, 10, 45, 200, 11];
-  for (const gap of gaps) { now += gap; probe.tick(); }
+  // [wall gap, CPU used in it]: the 200 ms gap was mostly waiting for the CPU, the 80 ms gap was busy.
+  const gaps: [number, number][] = [[10, 1], [12, 2], [80, 78], [10, 1], [45, 5], [200, 20], [11, 1]];
+  for (const [gap, used] of gaps) { now += gap; cpu += used; probe.tick(); }
   const report = probe.snapshot();
   assert.equal(report.samples, gaps.length);
-  assert.equal(report.longestStallMs, Math.max(...gaps) - 10);
-  assert.equal(report.overThreshold, gaps.filter((g) => g - 10 > 50).length);
+  assert.equal(report.longestStallMs, Math.max(...gaps.map(([g]) => g)) - 10);
+  assert.equal(report.longestBusyStallMs, Math.max(...gaps.map(([g, u]) => Math.max(0, Math.min(g, u) - 10))));
+  assert.equal(report.overThreshold, gaps.filter(([g]) => g - 10 > 50).length);
   probe.reset();
   assert.equal(probe.snapshot().longestStallMs, 0);
 });
@@ -27,5 +29,6 @@ test('a real timer on an idle loop sees only small stalls', async () => {
   probe.stop();
   const report = probe.snapshot();
   assert.ok(report.longestStallMs >= 60, `stall ${report.longestStallMs} should reflect the 70 ms block`);
+  assert.ok(report.longestBusyStallMs > 0 && report.longestBusyStallMs <= report.longestStallMs, `busy part ${report.longestBusyStallMs}`);
   assert.ok(report.overThreshold >= 1);
 });

@@ -51,19 +51,28 @@ export function snapshotMovingStats(model: tfl.LayersModel, layerNames: string[]
   return { layers: layerNames.slice(), values };
 }
 
-function relativeChange(before: Float32Array, after: Float32Array): number {
+/** ‖after − before‖ / ‖scale‖ (L2 over the channels). */
+function changeRelativeTo(before: Float32Array, after: Float32Array, scale: ArrayLike<number>): number {
   let diff = 0, norm = 0;
   for (let i = 0; i < before.length; i++) {
     diff += (after[i] - before[i]) ** 2;
-    norm += before[i] ** 2;
+    norm += scale[i] ** 2;
   }
   return Math.sqrt(diff) / (Math.sqrt(norm) + 1e-6);
 }
 
+/**
+ * Mean drift in units of the features' standard deviation (the moving mean often starts at 0, so "relative to itself"
+ * would be meaningless); variance drift relative to the variance before.
+ */
 export function movingStatsDrift(before: MovingStatsSnapshot, after: MovingStatsSnapshot): BatchNormDrift[] {
-  return before.layers.map((layer, i) => ({
-    layer,
-    movingMeanDrift: relativeChange(before.values[i].mean, after.values[i].mean),
-    movingVarianceDrift: relativeChange(before.values[i].variance, after.values[i].variance),
-  }));
+  return before.layers.map((layer, i) => {
+    const b = before.values[i], a = after.values[i];
+    const std = b.variance.map((v) => Math.sqrt(Math.max(v, 0)));
+    return {
+      layer,
+      movingMeanDrift: changeRelativeTo(b.mean, a.mean, std),
+      movingVarianceDrift: changeRelativeTo(b.variance, a.variance, b.variance),
+    };
+  });
 }

@@ -1,4 +1,4 @@
-// Create Demo Project and a one-epoch Start Training through executeCommand: the run folder fills in on disk and the host thread stays responsive.
+// Create Demo Project and a one-epoch Start Training through executeCommand: the run folder fills in on disk, the dashboard draws the epoch, and the host stall is logged.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -65,6 +65,12 @@ describe('Create Demo Project and Start Training', () => {
         assert.ok(fs.existsSync(path.join(runDir, file)), `${file} exists`);
       }
     }
+    // The dashboard opened on start (segscope.openDashboardOnStart) and its page reported drawing epoch 1:
+    // its script loaded under the CSP and read the run folder.
+    await eventually('the dashboard page to report drawing epoch 1 (segscope.debug.dashboardTimings)', async () => {
+      const timings = await vscode.commands.executeCommand<{ epoch: number; ms: number }[]>('segscope.debug.dashboardTimings');
+      return timings?.find((t) => t.epoch === 1);
+    }, 60_000);
     const stall = await vscode.commands.executeCommand<{ longestStallMs: number; samples: number }>('segscope.debug.hostStall');
     console.log(`    longest extension-host stall during the run: ${stall?.longestStallMs} ms over ${stall?.samples} samples`);
   });

@@ -1,0 +1,29 @@
+// Fused softmax cross-entropy from logits with an ignore label (wasm): one kernel for the loss and its gradient.
+import * as tf from '@tensorflow/tfjs-core';
+import { SOFTMAX_CROSS_ENTROPY } from '../backend/softmaxCrossEntropyKernel';
+
+/** Whether the fused loss can run: wasm with the kernel registered and float32 logits. */
+export function canUseFusedCrossEntropy(output: tf.Tensor): boolean {
+  return tf.getBackend() === 'wasm' && output.dtype === 'float32' && tf.getKernel(SOFTMAX_CROSS_ENTROPY, 'wasm') !== undefined;
+}
+
+/**
+ * The same value as focalCrossEntropy(logSoftmax(logits), targets, weights, 0, false): the weighted mean over valid
+ * pixels of −log p_label. The gradient is computed with the loss and saved, so backward is one multiplication.
+ */
+export function fusedSoftmaxCrossEntropy(
+  labels: tf.Tensor, logits: tf.Tensor4D, ignoreLabel: number, weights: number[] | undefined,
+): tf.Scalar {
+  const int = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const [loss, grad] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: x, labels: int },
+      { ignoreLabel, weights: weights ?? null } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save([grad]);
+    return { value: loss, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.mul(saved[0], dy as tf.Tensor) };
+  });
+  const result = op(logits) as tf.Scalar;
+  if (int !== labels) int.dispose();
+  return result;
+}
