@@ -25,6 +25,8 @@ export class DashboardPanel extends DisposableStore {
   static readonly renderTimings: RenderTiming[] = [];
   private runDir: string | undefined;
   private ready = false;
+  /** Page errors are shown once per panel (a broken run folder would otherwise repeat them on every repaint). */
+  private errorShown = false;
 
   static register(context: vscode.ExtensionContext, session: TrainingSession): vscode.Disposable {
     const subscriptions = [
@@ -131,7 +133,11 @@ export class DashboardPanel extends DisposableStore {
         if (DashboardPanel.renderTimings.length > 1000) DashboardPanel.renderTimings.shift();
         return;
       case 'ui/error':
-        void vscode.window.showWarningMessage(`SegScope dashboard: ${message.message}`);
+        console.warn(`SegScope dashboard: ${message.message}`);
+        if (!this.errorShown) {
+          this.errorShown = true;
+          void vscode.window.showWarningMessage(`SegScope dashboard: ${message.message}`);
+        }
         return;
       default:
         assertNever(message, 'webview message');

@@ -125,10 +125,10 @@ export interface BatchObservations {
   layerOrder?: string[];
 }
 
-/** Dead ReLU units of one layer on the watch batch: channels that were never positive. */
+/** Dead ReLU units of one layer on the watch batch: channels positive at fewer than 1 % of their positions. */
 export interface DeadUnits {
   units: number;
-  neverFired: number;
+  inactive: number;
 }
 
 export interface EpochObservations {

@@ -23,7 +23,9 @@ export const THRESHOLDS = {
   vanishingFirstNorm: 1e-4,
   /** grad/exploding (AUTOTRAINER beta_3): first/last gradient-norm ratio. */
   explodingRatio: 70,
-  /** relu/dead (SageMaker DeadRelu threshold_layer 50 %): fraction of units that never fire. */
+  /** relu/dead (SageMaker DeadRelu threshold_inactivity 1 %): a unit positive at fewer than this share of positions is dead. */
+  reluInactivity: 0.01,
+  /** relu/dead (SageMaker DeadRelu threshold_layer 50 %): share of dead units that makes a layer dead. */
   deadReluFraction: 0.5,
   /** pred/collapse: share of valid pixels predicted as one class, and that class's share in the ground truth. */
   collapsePredictedShare: 0.95,

@@ -25,7 +25,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /**
  * Records every http(s)/ws(s) request of the page (and its webview frames) whose host is not loopback.
  * Webview resources use https://*.vscode-resource.vscode-cdn.net URLs that the webview's service worker answers
- * from the server over the existing connection; those are dropped again when their response came from the worker.
+ * from the server over the existing connection; those are dropped again when their response came from the worker,
+ * and so are requests the page itself blocked (CSP, ERR_BLOCKED_BY_*) before they reached the network.
  */
 export function recordOffLoopbackRequests(page: Page): Set<string> {
   const offLoopback = new Set<string>();
@@ -35,6 +36,9 @@ export function recordOffLoopbackRequests(page: Page): Set<string> {
   });
   page.on('response', (response) => {
     if (response.fromServiceWorker()) offLoopback.delete(response.url());
+  });
+  page.on('requestfailed', (request) => {
+    if (/BLOCKED_BY/.test(request.failure()?.errorText ?? '')) offLoopback.delete(request.url());
   });
   return offLoopback;
 }

@@ -223,11 +223,11 @@ describe('epoch rules', () => {
   });
 
   it('relu/dead fires when more than half of a layer never fires', () => {
-    const [f] = runEpochChecks(epochObs({ layerOrder: ['enc/conv1', 'enc/relu'], deadUnits: { 'enc/relu': { units: 16, neverFired: 12 } } }));
+    const [f] = runEpochChecks(epochObs({ layerOrder: ['enc/conv1', 'enc/relu'], deadUnits: { 'enc/relu': { units: 16, inactive: 12 } } }));
     assertWellFormed(f);
     assert.equal(f.id, 'relu/dead');
     assert.equal(f.evidence.deadFraction, 0.75);
-    assert.deepEqual(runEpochChecks(epochObs({ deadUnits: { 'enc/conv1': { units: 16, neverFired: 8 } } })), []);
+    assert.deepEqual(runEpochChecks(epochObs({ deadUnits: { 'enc/conv1': { units: 16, inactive: 8 } } })), []);
   });
 
   it('pred/collapse: > 95 % predicted as one class that is ≤ 70 % of the truth', () => {

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { DeadUnits } from '../observations';
+import { THRESHOLDS } from '../thresholds';
 import { describeLayer } from './describeModel';
 
 /** Layers whose output is a ReLU (Activation/ReLU layers, or layers with a relu/relu6 activation). */
@@ -9,7 +10,7 @@ export function reluLayers(model: tfl.LayersModel): string[] {
   return model.layers.filter((l) => /^relu6?$/.test(describeLayer(l).activation ?? '')).map((l) => l.name);
 }
 
-/** Per ReLU layer: channels whose output is never above 0 anywhere in the batch (inference mode). */
+/** Per ReLU layer: channels whose output is above 0 at fewer than 1 % of the batch's positions (inference mode). */
 export function probeDeadUnits(model: tfl.LayersModel, images: tf.Tensor4D): Record<string, DeadUnits> {
   const names = reluLayers(model);
   if (names.length === 0) return {};
@@ -17,16 +18,16 @@ export function probeDeadUnits(model: tfl.LayersModel, images: tf.Tensor4D): Rec
   const outputs = [probe.predict(images)].flat() as tf.Tensor[];
   const result: Record<string, DeadUnits> = {};
   names.forEach((name, i) => {
-    const perChannelMax = tf.tidy(() => {
+    const activeShare = tf.tidy(() => {
       const out = outputs[i];
       const channels = out.shape[out.shape.length - 1] ?? 1;
-      return tf.max(tf.reshape(out, [-1, channels]), 0);
+      return tf.mean(tf.cast(tf.greater(tf.reshape(out, [-1, channels]), 0), 'float32'), 0);
     });
-    const max = perChannelMax.dataSync();
-    perChannelMax.dispose();
-    let neverFired = 0;
-    for (const m of max) if (!(m > 0)) neverFired++;
-    result[name] = { units: max.length, neverFired };
+    const share = activeShare.dataSync();
+    activeShare.dispose();
+    let inactive = 0;
+    for (const s of share) if (!(s >= THRESHOLDS.reluInactivity)) inactive++;
+    result[name] = { units: share.length, inactive };
   });
   tf.dispose(outputs);
   return result;

@@ -20,7 +20,9 @@ export function gradVanishing(obs: EpochObservations): Finding[] {
   if (!(ratio < THRESHOLDS.vanishingRatio && fl.first.n < THRESHOLDS.vanishingFirstNorm)) return [];
   return [finding(
     'grad/vanishing', 'warning',
-    `The gradient reaching the first trainable layer "${fl.first.name}" is ${fmt(ratio)} times the last layer's (${fmt(fl.first.n)} vs ${fmt(fl.last.n)}), so the early layers hardly learn.`,
+    fl.first.n === 0
+      ? `No gradient at all reaches the first trainable layer "${fl.first.name}" (the last layer's is ${fmt(fl.last.n)}), so the early layers do not learn.`
+      : `The gradient reaching the first trainable layer "${fl.first.name}" is only ${fmt(ratio)} times the last layer's (${fmt(fl.first.n)} vs ${fmt(fl.last.n)}), so the early layers hardly learn.`,
     'Use an architecture with BatchNorm and ReLU between convolutions (model.arch "unet" or "deeplabv3plus"), or raise train.optimizer.learningRate; saturating activations such as sigmoid cause this.',
     { firstLayer: fl.first.name, firstGradNorm: fl.first.n, lastLayer: fl.last.name, lastGradNorm: fl.last.n, ratio },
     { configKey: 'model.arch', layer: fl.first.name },
