@@ -99,10 +99,11 @@ print_failure_details() {
     tail -n 40 "$log"
   done < <(find "$STATE/user-data/logs" "$CACHE"/tmp/code-shim-*/user-data/logs -type f \
              \( -iname '*segscope*' -o -name 'remoteexthost.log' \) 2>/dev/null | sort)
+  # The trainer's own record: the last events of each run the tests started (run/end carries a crash's error).
   while IFS= read -r log; do
-    echo "--- tail of trainer log $log"
-    tail -n 40 "$log"
-  done < <(find "$STATE/workspaces" -path '*/.segscope/*' -name '*.log' 2>/dev/null | sort)
+    echo "--- tail of the trainer's $log"
+    tail -n 5 "$log" | cut -c1-400
+  done < <(find "$STATE/workspaces" "$CACHE"/tmp/test-electron-* -path '*/.segscope/runs/*' -name 'events.jsonl' 2>/dev/null | sort)
   mkdir -p "$RESULTS/logs"
   cp -r "$STATE/server.log" "$STATE/user-data/logs" "$RESULTS/logs/" 2>/dev/null || true
   echo "--- logs copied to $RESULTS/logs"

@@ -17,7 +17,7 @@ import { ConfusionMatrix } from '../metrics/confusion';
 import { buildModel, setFrozen } from '../models';
 import { makeOptimizer } from '../train/optimizer';
 import { isDecayedWeight, trainStep, type TrainStepContext } from '../train/trainStep';
-import { FindingLog, runBatchChecks, runEpochChecks, runStaticChecks } from './index';
+import { FindingLog, runBatchChecks, runEpochChecks, runStaticChecks } from './checks';
 import type { EpochObservations, StaticObservations } from './observations';
 import { firstNonFiniteWeightLayer, probeDeadUnits } from './probes/activationProbes';
 import { summarizeBatch } from './probes/batchSample';

@@ -65,11 +65,6 @@ export function userDataDir(stateDir: string): string {
   return path.join(stateDir, 'user-data');
 }
 
-/** Logs of the extension hosts: exthostN/remoteexthost.log and the output channels in exthostN/output_logging_<time>; one sub-folder per start. */
-export function extensionHostLogsDir(stateDir: string): string {
-  return path.join(userDataDir(stateDir), 'logs');
-}
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if (!existsSync(SERVER_MAIN)) throw new Error(`VS Code server not installed at ${SERVER_MAIN}: run bash test/e2e/setup.sh`);
   const { port, stateDir, extensionsDir } = options;

@@ -8,10 +8,10 @@ import { RESULTS } from './paths';
 /** What the failing test waited for and its last screenshot; run.sh prints this file when the suite fails. */
 export const LAST_FAILURE_FILE = path.join(RESULTS, 'last-failure.txt');
 
+/** A failed wait; its message is the report written to last-failure.txt. */
 export class WaitFailed extends Error {}
 
 export class Workbench {
-  private lastScreenshot: string | undefined;
   private screenshotCount = 0;
 
   constructor(readonly page: Page, readonly baseUrl: string, private readonly testName: string) {
@@ -22,7 +22,6 @@ export class Workbench {
   async screenshot(label: string): Promise<string> {
     const file = path.join(RESULTS, `${slug(this.testName)}-${String(++this.screenshotCount).padStart(2, '0')}-${slug(label)}.png`);
     await this.page.screenshot({ path: file });
-    this.lastScreenshot = file;
     return file;
   }
 
@@ -92,13 +91,6 @@ export class Workbench {
     return this.page.locator('.quick-input-widget');
   }
 
-  /** Picks the quick-pick row containing `text` (waits for it). */
-  async pick(what: string, text: string | RegExp, timeout = 30_000): Promise<void> {
-    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
-    await this.waitFor(what, () => row.waitFor({ timeout }));
-    await row.click();
-  }
-
   /**
    * The document inside the visible webview (the last one if several are visible): the editor shows an outer
    * iframe.webview (served by the server) that hosts the extension's page in the inner #active-frame.
@@ -115,10 +107,6 @@ export class Workbench {
   /** Texts of the notification toasts on screen. */
   async notifications(): Promise<string[]> {
     return this.page.locator('.notification-toast .notification-list-item-message').allInnerTexts();
-  }
-
-  get lastScreenshotPath(): string | undefined {
-    return this.lastScreenshot;
   }
 }
 

@@ -158,6 +158,10 @@ describe('wasm BatchMatMul vs cpu', () => {
     { a: [2, 8, 5], b: [2, 3, 8], tA: true, tB: true },
     { a: [5, 6], b: [6, 4], tA: false, tB: false },
     { a: [5, 6], b: [4, 6], tA: false, tB: true },
+    { a: [60, 6], b: [4, 6], tA: false, tB: true },
+    { a: [3, 6], b: [40, 6], tA: false, tB: true },
+    { a: [2, 30, 6], b: [2, 4, 6], tA: false, tB: true },
+    { a: [1, 3, 6], b: [4, 20, 6], tA: false, tB: true },
   ];
   for (const p of products) {
     test(`${p.a}${p.tA ? 'ᵀ' : ''} · ${p.b}${p.tB ? 'ᵀ' : ''}`, async () => {

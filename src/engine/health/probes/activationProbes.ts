@@ -1,4 +1,4 @@
-// Active probes of activations and weights: ReLU units that never fire on a batch, and the first non-finite weight.
+// Active probes of activations and weights: ReLU units that (almost) never fire on a batch, and the first non-finite weight.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { DeadUnits } from '../observations';

@@ -1,4 +1,4 @@
-// relu/dead: layers where most ReLU units never fire on the watch batch.
+// relu/dead: layers where most ReLU units (almost) never fire on the watch batch.
 import type { Finding } from '../../../protocol/runEvents';
 import { finding, percent } from '../finding';
 import type { EpochObservations } from '../observations';

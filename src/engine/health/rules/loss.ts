@@ -62,7 +62,8 @@ export function lossPlateau(obs: EpochObservations): Finding[] {
 
 /**
  * loss/oscillating: after AUTOTRAINER's unstable-training check, applied to the loss: count peak/trough pairs whose
- * swing exceeds a share of the mean loss; fires when they make up ≥ 20 % of the points and the loss is not falling.
+ * swing exceeds a share of the mean loss; fires when they make up ≥ 20 % of the points and the typical such swing is
+ * larger than the net fall from the first to the last third of the curve.
  */
 export function lossOscillating(obs: EpochObservations): Finding[] {
   const h = obs.lossHistory.filter(Number.isFinite);
@@ -75,23 +76,26 @@ export function lossOscillating(obs: EpochObservations): Finding[] {
     if (h[i] >= h[i - 1] && h[i] >= h[i + 1]) peaks.push(h[i]);
     if (h[i] <= h[i - 1] && h[i] <= h[i + 1]) troughs.push(h[i]);
   }
-  let swings = 0;
+  const large: number[] = [];
   let largest = 0;
   for (let i = 0; i < Math.min(peaks.length, troughs.length); i++) {
     const swing = Math.abs(peaks[i] - troughs[i]);
     largest = Math.max(largest, swing);
-    if (swing >= swingShare * level) swings++;
+    if (swing >= swingShare * level) large.push(swing);
   }
+  const swings = large.length;
   const third = Math.max(1, Math.floor(h.length / 3));
   const first = mean(h.slice(0, third));
   const last = mean(h.slice(h.length - third));
-  const falling = last < first * 0.9;
-  if (swings < THRESHOLDS.oscillationRate * h.length || falling) return [];
+  // A noisy curve that still comes down is fine: the typical large swing must exceed the net progress.
+  const typicalSwing = swings > 0 ? [...large].sort((a, b) => a - b)[Math.floor(swings / 2)] : 0;
+  const progress = first - last;
+  if (swings < THRESHOLDS.oscillationRate * h.length || typicalSwing <= progress) return [];
   return [finding(
     'loss/oscillating', 'warning',
-    `The training loss keeps jumping up and down (${swings} swings larger than ${percent(swingShare)} of its mean ${fmt(level)} in ${h.length} ${obs.lossUnit}s) without coming down, which usually means each update overshoots.`,
+    `The training loss keeps jumping up and down (${swings} swings larger than ${percent(swingShare)} of its mean ${fmt(level)} in ${h.length} ${obs.lossUnit}s, typically by ${fmt(typicalSwing)}, more than the ${fmt(Math.max(progress, 0))} it came down overall), which usually means each update overshoots.`,
     'Lower train.optimizer.learningRate (try 10× smaller), or raise train.batchSize so that each step sees more pixels.',
-    { swings, points: h.length, meanLoss: level, largestSwing: largest, firstThirdMean: first, lastThirdMean: last },
+    { swings, points: h.length, meanLoss: level, typicalSwing, largestSwing: largest, firstThirdMean: first, lastThirdMean: last },
     { configKey: 'train.optimizer.learningRate' },
   )];
 }

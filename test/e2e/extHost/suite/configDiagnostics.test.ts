@@ -51,6 +51,14 @@ describe('segscope.json diagnostics', () => {
     assert.equal(document.getText(onValue.range), BROKEN_VALUE);
   });
 
+  it('VS Code\'s JSON language service flags the same value through the contributed schema (jsonValidation)', async () => {
+    const document = await vscode.workspace.openTextDocument(uri);
+    const expectedStart = document.positionAt(text.indexOf(BROKEN_VALUE));
+    const fromSchema = await eventually('a diagnostic of the JSON language service on train.epochs', () =>
+      vscode.languages.getDiagnostics(uri).find((d) => d.source !== 'segscope' && d.range.start.isEqual(expectedStart)), 60_000);
+    console.log(`    ${fromSchema.source}: ${fromSchema.message}`);
+  });
+
   it('Start Training refuses the broken config and starts no run', async () => {
     const started = await vscode.commands.executeCommand('segscope.startTraining', uri);
     assert.equal(started, false);
