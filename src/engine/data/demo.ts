@@ -69,11 +69,11 @@ export function demoConfig(classes: string[], size: number, watchImages: string[
     train: {
       epochs: 30,
       batchSize: 8,
-      optimizer: { name: 'adam', learningRate: 0.001 },
+      optimizer: { name: 'adam', learningRate: 0.005 },
       schedule: { type: 'poly', power: 0.9 },
     },
     loss: { type: 'ce' },
-    watch: { images: watchImages.slice(0, 4), layers: [] },
+    watch: { images: watchImages.slice(0, 4), layers: ['encoder/level1/conv2_relu', 'encoder/level3/conv2_relu', 'bottleneck/conv2_relu'] },
   };
 }
 

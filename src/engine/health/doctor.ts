@@ -108,7 +108,7 @@ async function setUp(opts: DoctorOptions): Promise<Setup & { backend: string }> 
 }
 
 /** The label maps of the batch's samples as decoded from their files (before any resizing). */
-async function sourceMasksOf(cfg: ResolvedConfig, configDir: string, ids: string[]): Promise<Uint8Array[]> {
+export async function sourceMasksOf(cfg: ResolvedConfig, configDir: string, ids: string[]): Promise<Uint8Array[]> {
   const listing = listSplit(cfg.data, path.resolve(configDir, cfg.data.root), cfg.data.trainSplit);
   const masks: Uint8Array[] = [];
   for (const id of ids) {

@@ -25,6 +25,7 @@ import { learningRateAt } from '../train/schedule';
 import { isDecayedWeight, trainStep, type TrainStepContext } from '../train/trainStep';
 import type { EngineParts, SessionBatch, SessionDataset } from './parts';
 import { RunControl, type PauseReason } from './runControl';
+import { SessionHealth } from './sessionHealth';
 import { loadWatchImages, probeWatchImages, writeWatchInputs, type WatchImage } from './watchImages';
 
 export interface SessionOptions {
@@ -106,6 +107,7 @@ export class TrainingSession {
   private readonly watchLayers: string[];
   private readonly probe: ProbeModel;
   private readonly batchesPerEpoch: number;
+  private readonly health: SessionHealth;
 
   private constructor(setup: SessionSetup, opts: SessionOptions) {
     ({
@@ -152,6 +154,7 @@ export class TrainingSession {
       model: this.model, optimizer: this.optimizer, variables, variableLayers, decayed, loss: setup.loss,
       weightDecay: cfg.train.weightDecay,
     };
+    this.health = new SessionHealth(cfg, path.dirname(this.info.configPath), this.model, setup.loss, (e) => this.emit(e));
   }
 
   /** Sets up a run (new or resumed): writes run.json and the watch inputs, emits run/start. Call run() next. */
@@ -343,7 +346,9 @@ export class TrainingSession {
         const learningRate = learningRateAt(this.cfg.train.schedule, this.cfg.train.optimizer.learningRate, this.state.step,
           epochs * this.batchesPerEpoch);
         setLearningRate(this.optimizer, learningRate);
+        await this.health.beforeFirstStep(batch, this.train.classPixelCounts && (() => this.train.classPixelCounts!()));
         const step = trainStep(this.stepContext, batch, isLast);
+        this.health.afterStep(epoch, index, step.loss, step.gradNorms);
         if (isLast) this.lastMeasure = { gradNorms: step.gradNorms, updateRatios: step.updateRatios };
         trainConfusion.add(batch.masks, step.predictions);
         lossSum += step.loss * batch.batchSize;
@@ -409,6 +414,7 @@ export class TrainingSession {
       metrics.durationMs = performance.now() - epochStart;
       write(runPaths.metrics(epoch), JSON.stringify(metrics));
     });
+    this.health.afterEpoch(metrics, this.watchImages);
     const stop = this.earlyStopping?.update(epoch, val) ?? false;
     this.state = { epochsDone: epoch, batchInEpoch: 0, step: this.state.step };
     await this.saveCheckpoint();

@@ -23,22 +23,25 @@ export function launchChromium(): Promise<Browser> {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
- * Records every http(s)/ws(s) request of the page (and its webview frames) whose host is not loopback.
- * Webview resources use https://*.vscode-resource.vscode-cdn.net URLs that the webview's service worker answers
- * from the server over the existing connection; those are dropped again when their response came from the worker,
- * and so are requests the page itself blocked (CSP, ERR_BLOCKED_BY_*) before they reached the network.
+ * Records the http(s)/ws(s) requests of the page (and its webview frames) to hosts other than loopback that went out:
+ * answered by the network, or failed in the network (e.g. a name chromium may not resolve). Webview resources use
+ * https://*.vscode-resource.vscode-cdn.net URLs that the webview's service worker answers from the server over the
+ * existing connection: they are answered "from the service worker" and do not count; neither do requests the page
+ * blocked itself (CSP: ERR_BLOCKED_BY_*) or dropped (ERR_ABORTED), nor those still in flight.
  */
 export function recordOffLoopbackRequests(page: Page): Set<string> {
-  const offLoopback = new Set<string>();
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (/^(https?|wss?):$/.test(url.protocol) && !LOOPBACK.has(url.hostname)) offLoopback.add(request.url());
-  });
+  const wentOut = new Set<string>();
+  const offLoopback = (url: string) => {
+    const parsed = new URL(url);
+    return /^(https?|wss?):$/.test(parsed.protocol) && !LOOPBACK.has(parsed.hostname);
+  };
   page.on('response', (response) => {
-    if (response.fromServiceWorker()) offLoopback.delete(response.url());
+    if (offLoopback(response.url()) && !response.fromServiceWorker()) wentOut.add(response.url());
   });
   page.on('requestfailed', (request) => {
-    if (/BLOCKED_BY/.test(request.failure()?.errorText ?? '')) offLoopback.delete(request.url());
+    if (offLoopback(request.url()) && !/BLOCKED_BY|ERR_ABORTED/.test(request.failure()?.errorText ?? '')) {
+      wentOut.add(`${request.url()} (${request.failure()?.errorText})`);
+    }
   });
-  return offLoopback;
+  return wentOut;
 }

@@ -10,3 +10,8 @@ export interface PageDocument {
   createElement(tag: 'script'): { textContent: string | null };
   body: { append(node: unknown): void; dataset: Record<string, string | undefined> };
 }
+
+export interface PageElement {
+  dataset: Record<string, string | undefined>;
+  querySelector(selector: string): unknown;
+}

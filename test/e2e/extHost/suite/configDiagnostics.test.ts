@@ -56,7 +56,7 @@ describe('segscope.json diagnostics', () => {
     const expectedStart = document.positionAt(text.indexOf(BROKEN_VALUE));
     const fromSchema = await eventually('a diagnostic of the JSON language service on train.epochs', () =>
       vscode.languages.getDiagnostics(uri).find((d) => d.source !== 'segscope' && d.range.start.isEqual(expectedStart)), 60_000);
-    console.log(`    ${fromSchema.source}: ${fromSchema.message}`);
+    console.log(`    JSON language service: ${fromSchema.message}`);
   });
 
   it('Start Training refuses the broken config and starts no run', async () => {
