@@ -9,6 +9,7 @@ import type { BackendChoice } from '../../protocol/config';
 import type { BackendReport } from '../../protocol/runFolder';
 import { registerActivationGradients } from './activationGradients';
 import { registerBatchNormKernels } from './batchNormKernels';
+import { registerCorrectedCpuKernels } from './poolingGradients';
 import { registerSoftmaxCrossEntropyKernel } from './softmaxCrossEntropyKernel';
 import { registerDilatedConvGradients } from './dilatedGradients';
 import { enableLayersDilation } from './layersDilation';
@@ -112,6 +113,7 @@ function withTimeout(work: Promise<Attempt>, ms: number, why: string): Promise<A
 
 async function tryCpu(): Promise<Attempt> {
   if (!tf.findBackendFactory('cpu')) tf.registerBackend('cpu', () => new MathBackendCPU(), 1);
+  registerCorrectedCpuKernels();
   const attempt = await setBackend('cpu');
   // The cpu backend prints "install tfjs-node for speed" on first use; we report the backend ourselves.
   if (attempt.ok) (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;

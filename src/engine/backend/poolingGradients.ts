@@ -1,4 +1,4 @@
-// Correct wasm gradients for max pooling and nearest-neighbour resizing (tfjs-backend-wasm 4.22's own drop or misplace entries).
+// Correct gradients for max pooling (wasm) and nearest-neighbour resizing (wasm and cpu): tfjs 4.22's drop or misplace entries.
 import * as tf from '@tensorflow/tfjs-core';
 import { heapView, type WasmBackendInternals } from './wasmHeap';
 
@@ -109,3 +109,36 @@ export const correctedKernels: tf.KernelConfig[] = [
     },
   },
 ];
+
+/** The parts of tfjs-backend-cpu's MathBackendCPU a JavaScript kernel uses. */
+interface CpuBackendInternals {
+  data: { get(dataId: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+/** tfjs-backend-cpu 4.22's ResizeNearestNeighborGrad fails the adjoint identity too; same replacement. */
+export const correctedCpuKernels: tf.KernelConfig[] = [
+  {
+    kernelName: 'ResizeNearestNeighborGrad', backendName: 'cpu',
+    kernelFunc: ({ inputs, attrs = {}, backend }) => {
+      const cpu = backend as unknown as CpuBackendInternals;
+      const images = inputs.images as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
+      const dx = new Float32Array(tf.util.sizeFromShape(images.shape));
+      resizeNearestGradInto(Float32Array.from(cpu.data.get(dy.dataId).values), dy.shape, images.shape[1], images.shape[2],
+        Boolean(attrs.alignCorners), Boolean(attrs.halfPixelCenters), dx);
+      return cpu.makeTensorInfo(images.shape, 'float32', dx);
+    },
+  },
+];
+
+const cpuOurs = new Set<tf.KernelFunc>(correctedCpuKernels.map((k) => k.kernelFunc));
+
+/** Replaces the wrong cpu kernels. Idempotent; call after the cpu backend is registered. */
+export function registerCorrectedCpuKernels(): void {
+  for (const config of correctedCpuKernels) {
+    const existing = tf.getKernel(config.kernelName, 'cpu');
+    if (existing && cpuOurs.has(existing.kernelFunc)) continue;
+    if (existing) tf.unregisterKernel(config.kernelName, 'cpu');
+    tf.registerKernel(config);
+  }
+}

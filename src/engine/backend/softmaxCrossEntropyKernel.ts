@@ -2,43 +2,48 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapView, type WasmBackendInternals } from './wasmHeap';
 
-/** Kernel name (wasm only). Inputs: logits [..., C] float32, labels [...] int32. Outputs: loss [] and dLoss/dLogits. */
+/**
+ * Kernel name (wasm only). Inputs: logits [..., C] float32, probs = softmax(logits) (wasm's own Softmax kernel, ~5×
+ * faster than exponentials in JavaScript), labels [...] int32. Outputs: loss [] and dLoss/dLogits.
+ */
 export const SOFTMAX_CROSS_ENTROPY = 'SegScopeSoftmaxCrossEntropy';
 
+/** log softmax(z)_y of one row, in float64 (for rows whose probability underflowed in float32). */
+function logSoftmaxAt(logits: Float32Array, base: number, C: number, y: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < C; c++) max = Math.max(max, logits[base + c]);
+  let sum = 0;
+  for (let c = 0; c < C; c++) sum += Math.exp(logits[base + c] - max);
+  return logits[base + y] - max - Math.log(sum);
+}
+
 /**
- * loss = −Σ w_y·log softmax(x)_y / Σ w_y over the valid pixels (label in 0..C−1 and not the ignore label; w = 1
- * without class weights), 0 when there is none; grad = w_y·(softmax(x) − onehot(y)) / Σ w_y, 0 at void pixels.
- * Log-sum-exp in float64 after subtracting the row maximum.
+ * loss = −Σ w_y·log p_y / Σ w_y over the valid pixels (label in 0..C−1 and not the ignore label; w = 1 without class
+ * weights), 0 when there is none; grad = w_y·(p − onehot(y)) / Σ w_y, 0 at void pixels.
  */
 export function softmaxCrossEntropyInto(
-  logits: Float32Array, labels: Int32Array, classes: number, ignoreLabel: number, weights: number[] | null,
-  grad: Float32Array,
+  logits: Float32Array, probs: Float32Array, labels: Int32Array, classes: number, ignoreLabel: number,
+  weights: number[] | null, grad: Float32Array,
 ): number {
   const C = classes, pixels = labels.length;
-  let numerator = 0, denominator = 0;
+  const valid = (y: number) => y !== ignoreLabel && y >= 0 && y < C;
+  let denominator = 0;
+  for (let p = 0; p < pixels; p++) if (valid(labels[p])) denominator += weights ? weights[labels[p]] : 1;
+  const norm = Math.max(denominator, 1e-12);
+  let numerator = 0;
   for (let p = 0; p < pixels; p++) {
     const y = labels[p], base = p * C;
-    if (y === ignoreLabel || y < 0 || y >= C) {
+    if (!valid(y)) {
       grad.fill(0, base, base + C);
       continue;
     }
-    let max = -Infinity;
-    for (let c = 0; c < C; c++) if (logits[base + c] > max) max = logits[base + c];
-    let sum = 0;
-    for (let c = 0; c < C; c++) {
-      const e = Math.exp(logits[base + c] - max);
-      grad[base + c] = e;
-      sum += e;
-    }
     const w = weights ? weights[y] : 1;
-    numerator -= w * (logits[base + y] - max - Math.log(sum));
-    denominator += w;
-    const scale = w / sum;
-    for (let c = 0; c < C; c++) grad[base + c] *= scale;
-    grad[base + y] -= w;
+    const py = probs[base + y];
+    numerator -= w * (py > 1e-30 ? Math.log(py) : logSoftmaxAt(logits, base, C, y));
+    const scale = w / norm;
+    for (let c = 0; c < C; c++) grad[base + c] = probs[base + c] * scale;
+    grad[base + y] -= scale;
   }
-  const norm = Math.max(denominator, 1e-12);
-  for (let i = 0; i < grad.length; i++) grad[i] /= norm;
   return numerator / norm;
 }
 
@@ -46,12 +51,13 @@ export const softmaxCrossEntropyKernel: tf.KernelConfig = {
   kernelName: SOFTMAX_CROSS_ENTROPY, backendName: 'wasm',
   kernelFunc: ({ inputs, attrs = {}, backend }) => {
     const wasm = backend as unknown as WasmBackendInternals;
-    const logits = inputs.logits as tf.TensorInfo, labels = inputs.labels as tf.TensorInfo;
+    const logits = inputs.logits as tf.TensorInfo, labels = inputs.labels as tf.TensorInfo, probs = inputs.probs as tf.TensorInfo;
     const C = logits.shape[logits.shape.length - 1];
     const loss = wasm.makeOutput([], 'float32');
     const grad = wasm.makeOutput(logits.shape, 'float32');
-    const value = softmaxCrossEntropyInto(heapView(wasm, logits) as Float32Array, heapView(wasm, labels) as Int32Array, C,
-      attrs.ignoreLabel as number, (attrs.weights as number[] | null) ?? null, heapView(wasm, grad) as Float32Array);
+    const value = softmaxCrossEntropyInto(heapView(wasm, logits) as Float32Array, heapView(wasm, probs) as Float32Array,
+      heapView(wasm, labels) as Int32Array, C, attrs.ignoreLabel as number, (attrs.weights as number[] | null) ?? null,
+      heapView(wasm, grad) as Float32Array);
     (heapView(wasm, loss) as Float32Array)[0] = value;
     return [loss, grad];
   },

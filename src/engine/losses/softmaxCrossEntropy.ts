@@ -18,8 +18,10 @@ export function fusedSoftmaxCrossEntropy(
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const [loss, grad] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: x, labels: int },
+    const probs = tf.softmax(x);
+    const [loss, grad] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: x, probs, labels: int },
       { ignoreLabel, weights: weights ?? null } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    probs.dispose();
     save([grad]);
     return { value: loss, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.mul(saved[0], dy as tf.Tensor) };
   });

@@ -27,7 +27,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * answered by the network, or failed in the network (e.g. a name chromium may not resolve). Webview resources use
  * https://*.vscode-resource.vscode-cdn.net URLs that the webview's service worker answers from the server over the
  * existing connection: they are answered "from the service worker" and do not count; neither do requests the page
- * blocked itself (CSP: ERR_BLOCKED_BY_*) or dropped (ERR_ABORTED), nor those still in flight.
+ * blocked itself (CSP: 'csp', ERR_BLOCKED_BY_*) or dropped (ERR_ABORTED), nor those still in flight.
  */
 export function recordOffLoopbackRequests(page: Page): Set<string> {
   const wentOut = new Set<string>();
@@ -39,7 +39,7 @@ export function recordOffLoopbackRequests(page: Page): Set<string> {
     if (offLoopback(response.url()) && !response.fromServiceWorker()) wentOut.add(response.url());
   });
   page.on('requestfailed', (request) => {
-    if (offLoopback(request.url()) && !/BLOCKED_BY|ERR_ABORTED/.test(request.failure()?.errorText ?? '')) {
+    if (offLoopback(request.url()) && !/BLOCKED_BY|ERR_ABORTED|^csp$/.test(request.failure()?.errorText ?? '')) {
       wentOut.add(`${request.url()} (${request.failure()?.errorText})`);
     }
   });

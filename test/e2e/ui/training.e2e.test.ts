@@ -26,18 +26,21 @@ const WATCHED_LAYER = 'encoder/level1/pool';
 const FIRST_EPOCH_TIMEOUT_MS = 240_000;
 
 describe('training from the command palette', () => {
-  // The steps build on each other: once one fails, the later ones fail at once, naming it, instead of each
-  // waiting out its own timeouts. (They are reported as failures, not skipped.)
+  // The run builds on the steps that create, start and stop it: once one of those fails, the later steps fail at
+  // once, naming it, instead of each waiting out its own timeouts (reported as failures, not skipped). The checks in
+  // between (`check`) need the run but nothing depends on them.
   let failedStep: string | undefined;
-  const step = (name: string, body: () => Promise<void>) => it(name, async () => {
+  const chained = (name: string, body: () => Promise<void>, later: 'depend on it' | 'do not depend on it') => it(name, async () => {
     if (failedStep) throw new Error(`not attempted: the earlier step "${failedStep}" failed`);
     try {
       await body();
     } catch (error) {
-      failedStep = name;
+      if (later === 'depend on it') failedStep = name;
       throw error;
     }
   });
+  const step = (name: string, body: () => Promise<void>) => chained(name, body, 'depend on it');
+  const check = (name: string, body: () => Promise<void>) => chained(name, body, 'do not depend on it');
   let browser: Browser;
   let page: Page;
   let workbench: Workbench;
@@ -130,7 +133,7 @@ describe('training from the command palette', () => {
     await workbench.screenshot('epoch 1');
   });
 
-  step('hovering a watched layer shows its statistics and strongest channels', async () => {
+  check('hovering a watched layer shows its statistics and strongest channels', async () => {
     assert.ok(runDir, 'a run is going (previous test)');
     const info: RunInfo = readRunInfo(runDir);
     const layer = WATCHED_LAYER;
@@ -155,7 +158,7 @@ describe('training from the command palette', () => {
     await workbench.screenshot('layer tooltip');
   });
 
-  step('hovering a pixel of a map reads its ground truth and prediction from the run folder', async () => {
+  check('hovering a pixel of a map reads its ground truth and prediction from the run folder', async () => {
     assert.ok(runDir, 'a run is going (previous test)');
     const info = readRunInfo(runDir);
     const image = info.watch.images[0];
@@ -190,7 +193,7 @@ describe('training from the command palette', () => {
     await workbench.screenshot('pixel readout');
   });
 
-  step('the dashboard runs only its nonce\'d script: the CSP blocks an injected inline script', async () => {
+  check('the dashboard runs only its nonce\'d script: the CSP blocks an injected inline script', async () => {
     const dashboard = workbench.webview();
     const body = dashboard.locator('body');
     assert.equal(await body.getAttribute('data-ready'), 'true', 'the dashboard script (with the nonce) ran');

@@ -114,6 +114,12 @@ describe('resize gradients on wasm', () => {
         'ResizeNearestNeighborGrad', c);
       assert.ok(gap <= 1e-5, `gap ${gap}`);
     });
+    test(`nearest on cpu, adjoint of the forward op: ${label}`, async () => {
+      await tf.setBackend('cpu');
+      const gap = adjointGap((x) => tf.image.resizeNearestNeighbor(x, c.out, c.alignCorners, c.halfPixel),
+        'ResizeNearestNeighborGrad', c);
+      assert.ok(gap <= 1e-5, `gap ${gap}`);
+    });
     if (!c.halfPixel) {
       test(`bilinear vs cpu: ${label}`, async () => {
         const dyShape = [c.x[0], c.out[0], c.out[1], c.x[3]];

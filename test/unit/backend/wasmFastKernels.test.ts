@@ -213,3 +213,14 @@ test("tfjs-layers' relu6 activation = minimum(6, relu(x)) in value and gradient 
     assert.equal(relativeError(viaLayer.values, composite.values), 0, backend);
   }
 });
+
+test('wasm Square = cpu Square (float32, including large and special values)', async () => {
+  const values = Float32Array.from(seeded(1000, 53), (v, i) => (i === 0 ? 1e20 : i === 1 ? -0 : i === 2 ? NaN : v * 100));
+  const run = () => tf.square(tf.tensor(values, [10, 100]));
+  const expected = await onBackend('cpu', run);
+  const actual = await onBackend('wasm', run);
+  assert.equal(actual.values[0], expected.values[0]); // overflows to Infinity on both
+  assert.equal(actual.values[1], 0);
+  assert.ok(Number.isNaN(actual.values[2]) && Number.isNaN(expected.values[2]));
+  assert.ok(relativeError(actual.values.slice(3), expected.values.slice(3)) <= 1e-7);
+});

@@ -24,12 +24,12 @@ function labelsFor(n: number, classes: number, seed: number, allVoid: boolean): 
   });
 }
 
-async function lossAndGrad(backend: string, cfg: ResolvedConfig['loss'], shape: number[], labels: Int32Array, weights?: number[]) {
+async function lossAndGrad(backend: string, cfg: ResolvedConfig['loss'], shape: number[], labels: Int32Array, weights?: number[], scale = 4) {
   await tf.setBackend(backend);
   let kernelCalls = 0;
   const original = tf.getKernel(SOFTMAX_CROSS_ENTROPY, 'wasm');
   const loss = makeLoss({ ...cfg, classWeights: weights }, { numClasses: shape[3], ignoreLabel: VOID });
-  const logits = tf.mul(tf.tensor4d(seeded(shape.reduce((a, b) => a * b), 5), shape as [number, number, number, number]), 4);
+  const logits = tf.mul(tf.tensor4d(seeded(shape.reduce((a, b) => a * b), 5), shape as [number, number, number, number]), scale);
   const y = tf.tensor3d(labels, shape.slice(0, 3) as [number, number, number], 'int32');
   const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => { kernelCalls++; return loss(y, x as tf.Tensor4D); })([logits]);
   const result = { value: value.dataSync()[0], grad: grads[0].dataSync() as Float32Array, fused: Boolean(original) && backend === 'wasm' };
@@ -39,18 +39,20 @@ async function lossAndGrad(backend: string, cfg: ResolvedConfig['loss'], shape: 
 }
 
 const base: ResolvedConfig['loss'] = { type: 'ce', fromLogits: true, target: 'index', onehotIgnore: 'zero', focalGamma: 2 };
-const cases: { name: string; cfg: ResolvedConfig['loss']; shape: number[]; weights?: number[]; allVoid?: boolean }[] = [
+const cases: { name: string; cfg: ResolvedConfig['loss']; shape: number[]; weights?: number[]; allVoid?: boolean; scale?: number }[] = [
   { name: 'ce, index targets', cfg: base, shape: [2, 5, 6, 4] },
   { name: 'weighted-ce', cfg: { ...base, type: 'weighted-ce' }, shape: [2, 4, 4, 3], weights: [0.5, 2, 1.25] },
   { name: 'ce with one-hot targets, void rows zero', cfg: { ...base, target: 'onehot' }, shape: [1, 7, 5, 21] },
   { name: 'ce, a batch with only void pixels', cfg: base, shape: [1, 3, 3, 3], allVoid: true },
+  { name: 'ce, logits so large that float32 probabilities underflow', cfg: base, shape: [1, 4, 4, 5], scale: 300 },
 ];
 
 for (const c of cases) {
   test(`fused softmax cross-entropy on wasm = op-by-op on cpu: ${c.name}`, async () => {
     const labels = labelsFor(c.shape[0] * c.shape[1] * c.shape[2], c.shape[3], 9, Boolean(c.allVoid));
-    const wasm = await lossAndGrad('wasm', c.cfg, c.shape, labels, c.weights);
-    const cpu = await lossAndGrad('cpu', c.cfg, c.shape, labels, c.weights);
+    const wasm = await lossAndGrad('wasm', c.cfg, c.shape, labels, c.weights, c.scale);
+    const cpu = await lossAndGrad('cpu', c.cfg, c.shape, labels, c.weights, c.scale);
+    assert.ok(Number.isFinite(wasm.value));
     assert.ok(wasm.fused, 'the fused kernel is registered on wasm');
     assert.ok(Math.abs(wasm.value - cpu.value) <= 1e-5 * Math.max(1, Math.abs(cpu.value)), `loss ${wasm.value} vs ${cpu.value}`);
     if (c.allVoid) {

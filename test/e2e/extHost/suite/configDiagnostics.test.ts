@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, eventually, runFolders, scratchFolder } from './workspace';
+import { runFolders } from '../../support/runFolder';
+import { activateExtension, eventually, scratchFolder } from './workspace';
 
 const BROKEN_VALUE = '"three"';
 

@@ -3,9 +3,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunInfo } from '../../../../src/protocol/runFolder';
 import { runPaths } from '../../../../src/protocol/runFolder';
-import { activateExtension, eventually, readJson, runFolders, scratchFolder } from './workspace';
+import { readRunInfo, runFolders } from '../../support/runFolder';
+import { activateExtension, eventually, readJson, scratchFolder } from './workspace';
 
 /**
  * A quick copy of the demo config (one epoch of one small batch, 4 images per split) in a sub-folder of the demo
@@ -57,7 +57,7 @@ describe('Create Demo Project and Start Training', () => {
     const runsDir = path.join(path.dirname(quickPath), '.segscope', 'runs');
     const runDir = await eventually('a run folder with run.json', () => runFolders(runsDir)[0], 60_000);
     const info = await eventually('run.json to say finished', () => {
-      const current = readJson<RunInfo>(path.join(runDir, runPaths.info));
+      const current = readRunInfo(runDir);
       if (current.status === 'crashed' || current.status === 'stopped') throw new Error(`run ended ${current.status}`);
       return current.status === 'finished' ? current : undefined;
     }, 240_000);

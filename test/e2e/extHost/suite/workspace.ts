@@ -1,4 +1,4 @@
-// Helpers of the extension-host suite: the workspace folder, waiting on a condition, and reading run folders on disk.
+// Helpers of the extension-host suite: the workspace folder, waiting on a condition, reading JSON files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -42,14 +42,6 @@ export async function activateExtension(): Promise<vscode.Extension<unknown>> {
   if (!extension) throw new Error(`extension ${EXTENSION_ID} is not installed in this extension host`);
   await extension.activate();
   return extension;
-}
-
-/** Run folders (holding run.json) below `runsDir`, oldest first by name. */
-export function runFolders(runsDir: string): string[] {
-  if (!fs.existsSync(runsDir)) return [];
-  return fs.readdirSync(runsDir).sort()
-    .map((name) => path.join(runsDir, name))
-    .filter((dir) => fs.existsSync(path.join(dir, 'run.json')));
 }
 
 export function readJson<T>(file: string): T {
