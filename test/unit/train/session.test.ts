@@ -231,7 +231,9 @@ test('an error in the middle of training marks the run crashed, ends with run/en
     makeLoss: (...args: Parameters<typeof real.makeLoss>) => {
       const loss = real.makeLoss(...args);
       return (labels: tf.Tensor, output: tf.Tensor) => {
-        if (++calls === 4) throw new Error('boom in batch 4');
+        // Count only training steps (under a gradient tape): health probes and validation also call the loss.
+        const inTrainingStep = (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+        if (inTrainingStep && ++calls === 4) throw new Error('boom in batch 4');
         return loss(labels, output);
       };
     },
