@@ -1,10 +1,12 @@
-// Extension entry: creates the output channel, the training session, the dashboard, config diagnostics, layer hovers, commands, the debugger and the host-stall probe.
+// Extension entry: creates the output channel, the training session, the dashboard, config and health-finding diagnostics, layer hovers, commands, the debugger and the host-stall probe.
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { registerCommands } from './host/commands';
 import { ConfigDiagnostics } from './host/configDiagnostics';
 import { DashboardPanel } from './host/dashboardPanel';
+import { FindingDiagnostics } from './host/findingDiagnostics';
 import { LayerHoverProvider } from './host/layerHoverProvider';
+import { PausedEpoch } from './host/pausedEpoch';
 import { newestRun } from './host/runFinder';
 import { HostStallProbe } from './host/stallProbe';
 import { TrainingSession } from './host/trainingSession';
@@ -23,6 +25,8 @@ export function activate(context: vscode.ExtensionContext): void {
     session,
     diagnostics,
     DashboardPanel.register(context, session),
+    FindingDiagnostics.register(session),
+    PausedEpoch.register(context, session, output),
     LayerHoverProvider.register(session),
     registerCommands({ context, session, diagnostics, output, stallProbe }),
     registerDebugging(context),

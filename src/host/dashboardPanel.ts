@@ -27,6 +27,8 @@ export class DashboardPanel extends DisposableStore {
   private ready = false;
   /** Page errors are shown once per panel (a broken run folder would otherwise repeat them on every repaint). */
   private errorShown = false;
+  /** view/* requests (select an epoch or layer) that came while the page was loading or hidden: sent after the state. */
+  private readonly pendingView = new Map<string, HostToWebview>();
 
   static register(context: vscode.ExtensionContext, session: TrainingSession): vscode.Disposable {
     const subscriptions = [
@@ -106,10 +108,15 @@ export class DashboardPanel extends DisposableStore {
     const history = this.session.history;
     const run = history ? { ...history.toDashboard(this.panel.webview.asWebviewUri(vscode.Uri.file(history.runDir)).toString()), runDir: history.runDir } : null;
     void this.panel.webview.postMessage({ type: 'run/state', run } satisfies HostToWebview);
+    for (const message of this.pendingView.values()) void this.panel.webview.postMessage(message);
+    this.pendingView.clear();
   }
 
   private post(message: HostToWebview): void {
-    if (!this.ready || !this.panel.visible) return;
+    if (!this.ready || !this.panel.visible) {
+      if (message.type.startsWith('view/')) this.pendingView.set(message.type, message);
+      return;
+    }
     void this.panel.webview.postMessage(message);
   }
 

@@ -8,3 +8,4 @@ export { registerActivationGradients } from './activationGradients';
 export { registerDilatedConvGradients } from './dilatedGradients';
 export { enableLayersDilation } from './layersDilation';
 export { findWasmFolder } from './wasmLoader';
+export { KernelProfiler, type KernelTime } from './kernelProfiler';

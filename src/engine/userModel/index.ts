@@ -11,6 +11,7 @@ export { writeKerasH5Weights } from './writeKerasH5';
 export {
   loadWeightsByLayerName, describeWeightReport, type WeightLoadReport, type ShapeMismatch, type SourceWeight,
 } from './weightsByName';
+export { classifierLayers, zeroNewHead } from './newHead';
 export { transferWeights, loadLayersWeightsByName, modelWeightSource, type TransferOptions } from './transferWeights';
 export { exportRun, exportModel, type ExportOptions, type ExportResult, type ExportMetadata } from './exportRun';
 export {

@@ -10,7 +10,7 @@ export interface H5LoadOptions {
   skip?: (layerName: string) => boolean;
 }
 
-/** Loads `h5Path` into `model`; layers that do not fit are left as initialised and listed in the report. */
+/** Loads `h5Path` into `model`; layers that do not fit are listed in the report and left as initialised (a classifier: zero). */
 export function loadH5Weights(model: tfl.LayersModel, h5Path: string, opts: H5LoadOptions = {}): WeightLoadReport {
   const known = new Set(leafLayers(model).map((l) => l.name));
   const file = readKerasH5Weights(h5Path, known);

@@ -34,8 +34,9 @@ export function modelWeightSource(model: tfl.LayersModel): Map<string, SourceWei
 }
 
 /**
- * Copies `from`'s weights into `to` layer by layer name. Layers whose shapes differ (a head for another number of
- * classes) are left as initialised and listed in `shapeMismatched`; `skipHead` leaves more out on purpose.
+ * Copies `from`'s weights into `to` layer by layer name. Layers whose shapes differ are not loaded and are listed in
+ * `shapeMismatched`; `skipHead` leaves more out on purpose. A classifier left out this way (a head for another number
+ * of classes) starts at zero (`newHead`); other layers left out keep their initialisation.
  */
 export function transferWeights(from: tfl.LayersModel, to: tfl.LayersModel, opts: TransferOptions = {}): WeightLoadReport {
   return loadWeightsByLayerName(to, modelWeightSource(from), `model "${from.name}"`, { skip: skipPredicate(opts.skipHead), strict: opts.strict });

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables';
+import { zeroNewHead } from './newHead';
 import { UserFileError } from './userFileError';
 
 /** One weight offered by a source (an .h5 file, another model), owned by a layer name. */
@@ -29,14 +30,19 @@ export interface WeightLoadReport {
   source: string;
   /** Model layers whose every weight was loaded. */
   matched: string[];
-  /** Model layers with weights that the source does not have (left as initialised). */
+  /** Model layers with weights that the source does not have (left as initialised, but see `newHead`). */
   missing: string[];
   /** Source layers the model does not have (ignored). */
   unexpected: string[];
-  /** Layers present on both sides whose weights differ in shape or count (left as initialised). */
+  /** Layers present on both sides whose weights differ in shape or count (left as initialised, but see `newHead`). */
   shapeMismatched: ShapeMismatch[];
   /** Layers left out on request (e.g. the head being replaced). */
   skipped: string[];
+  /**
+   * Classifier layers not loaded (another class count, skipped or missing) while others were: set to zero so that
+   * fine-tuning starts from uniform predictions (newHead.ts says why).
+   */
+  newHead: string[];
 }
 
 export interface ByNameOptions {
@@ -104,13 +110,13 @@ export function firstMismatch(report: WeightLoadReport, model: tfl.LayersModel):
 
 /**
  * Writes source weights into `model` by layer name. A layer is loaded only if all its weights fit (no half-loaded
- * layers). With `strict`, any problem throws a UserFileError naming `sourceName` and the first mismatching layer,
- * before anything is written.
+ * layers). A classifier that is not loaded while other layers are starts at zero (`newHead`). With `strict`, any
+ * problem throws a UserFileError naming `sourceName` and the first mismatching layer, before anything is written.
  */
 export function loadWeightsByLayerName(
   model: tfl.LayersModel, source: Map<string, SourceWeight[]>, sourceName: string, opts: ByNameOptions = {},
 ): WeightLoadReport {
-  const report: WeightLoadReport = { source: sourceName, matched: [], missing: [], unexpected: [], shapeMismatched: [], skipped: [] };
+  const report: WeightLoadReport = { source: sourceName, matched: [], missing: [], unexpected: [], shapeMismatched: [], skipped: [], newHead: [] };
   const writes: [LayerVariable, SourceWeight][] = [];
   const modelNames = new Set<string>();
   for (const layer of leafLayers(model)) {
@@ -137,6 +143,7 @@ export function loadWeightsByLayerName(
       value.dispose();
     }
   }
+  if (report.matched.length > 0) report.newHead = zeroNewHead(model, new Set(report.matched));
   return report;
 }
 
@@ -146,8 +153,9 @@ export function describeWeightReport(report: WeightLoadReport): string {
   if (report.skipped.length) parts.push(`${report.skipped.length} skipped (${report.skipped.slice(0, 3).join(', ')}${report.skipped.length > 3 ? ', …' : ''})`);
   if (report.shapeMismatched.length) {
     const layers = [...new Set(report.shapeMismatched.map((m) => m.layer))];
-    parts.push(`${layers.length} shape-mismatched, left as initialised (${layers.slice(0, 3).join(', ')}${layers.length > 3 ? ', …' : ''})`);
+    parts.push(`${layers.length} shape-mismatched, not loaded (${layers.slice(0, 3).join(', ')}${layers.length > 3 ? ', …' : ''})`);
   }
+  if (report.newHead.length) parts.push(`new head starts at zero (${report.newHead.join(', ')})`);
   if (report.missing.length) parts.push(`${report.missing.length} missing from the file (${report.missing.slice(0, 3).join(', ')}${report.missing.length > 3 ? ', …' : ''})`);
   if (report.unexpected.length) parts.push(`${report.unexpected.length} in the file but not in the model (${report.unexpected.slice(0, 3).join(', ')}${report.unexpected.length > 3 ? ', …' : ''})`);
   return `weights from ${report.source}: ${parts.join('; ')}`;

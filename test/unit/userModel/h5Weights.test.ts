@@ -92,20 +92,45 @@ test('save_weights layout (layers at the root) loads too', async () => {
   model.dispose();
 });
 
-test('another head: the shape-mismatched head is reported and left as initialised, the rest loads', async () => {
+test('another head: the shape-mismatched head is reported and starts at zero, the rest loads', async () => {
   const file = path.join(dir, 'other_head.h5');
   const layers = kerasLayers(21);
   await writeKerasFixture(file, layers, 'model');
   const model = buildModel(3);
-  const headBefore = Array.from(model.getLayer('head').getWeights()[0].dataSync());
+  assert.ok(model.getLayer('head').getWeights()[0].dataSync().some((v) => v !== 0), 'the fresh head is random');
   const report = loadH5Weights(model, file);
   assert.deepEqual(report.shapeMismatched.map((m) => [m.layer, m.weight, m.expected, m.got]), [
     ['head', 'kernel', [1, 1, 6, 3], [1, 1, 6, 21]], ['head', 'bias', [3], [21]],
   ]);
   assert.ok(!report.matched.includes('head'));
-  assert.deepEqual(Array.from(model.getLayer('head').getWeights()[0].dataSync()), headBefore);
+  assert.deepEqual(report.newHead, ['head']);
+  for (const weight of model.getLayer('head').getWeights()) assert.ok(weight.dataSync().every((v) => v === 0), 'new head is zero');
   assertLoaded(model, layers, ['head']);
+  // A zero head still learns: its kernel gets a non-zero gradient on the first step.
+  const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 5);
+  const labels = tf.oneHot(tf.tensor3d(Array.from({ length: 128 }, (_, i) => i % 3), [2, 8, 8], 'int32'), 3);
+  const kernel = model.getLayer('head').trainableWeights[0].read() as tf.Variable;
+  const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x) as tf.Tensor) as tf.Scalar, [kernel]);
+  assert.ok(tf.max(tf.abs(grads[kernel.name])).dataSync()[0] > 0, 'the zero head gets a gradient');
+  tf.dispose([x, labels, ...Object.values(grads)]);
   model.dispose();
+});
+
+test('a loaded classifier is not touched, and with nothing loaded the model stays as initialised', async () => {
+  const same = path.join(dir, 'same_head.h5');
+  await writeKerasFixture(same, kerasLayers(3), 'model');
+  const model = buildModel(3);
+  assert.deepEqual(loadH5Weights(model, same).newHead, []);
+  assert.ok(model.getLayer('head').getWeights()[0].dataSync().some((v) => v !== 0));
+  model.dispose();
+  const unrelated = path.join(dir, 'unrelated.h5');
+  await writeKerasFixture(unrelated, [{ name: 'other', weights: [w('other/kernel:0', [2, 2], 9)] }], 'model');
+  const fresh = buildModel(3);
+  const report = loadH5Weights(fresh, unrelated);
+  assert.equal(report.matched.length, 0);
+  assert.deepEqual(report.newHead, []);
+  assert.ok(fresh.getLayer('head').getWeights()[0].dataSync().some((v) => v !== 0));
+  fresh.dispose();
 });
 
 test('strict fails on a mismatch, naming the file and the first mismatching layer, and writes nothing', async () => {
