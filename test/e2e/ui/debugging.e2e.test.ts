@@ -69,16 +69,11 @@ describe('debugging a training run', () => {
   });
 
   step(`Add Function Breakpoint "${BREAKPOINT}" shows it in the Breakpoints view`, async () => {
-    // Run and Debug → Breakpoints (expanded) → its "+" (Add Function Breakpoint) → an input in the list.
+    // The command opens the Breakpoints view only when it is shown: with no breakpoint yet it is shown only inside an
+    // open Run and Debug view. It adds an empty function breakpoint and focuses its name input.
     await workbench.runCommand('View: Show Run and Debug');
-    const header = page.locator('.pane-header', { hasText: 'Breakpoints' }).first();
-    await workbench.waitFor('the Breakpoints section of Run and Debug', () => header.waitFor({ timeout: 15_000 }));
-    await workbench.waitFor('the "+" (Add Function Breakpoint) of the Breakpoints section', async () => {
-      if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-      await header.hover();
-      await header.locator('.action-label[aria-label*="Add Function Breakpoint"]').click({ timeout: 10_000 });
-    });
-    const input = page.locator('.debug-breakpoints input').first();
+    await workbench.runCommand('Add Function Breakpoint');
+    const input = page.locator('.debug-breakpoints input[placeholder="Function to break on"]').first();
     await workbench.waitFor('the function breakpoint input in the Breakpoints view', () => input.waitFor({ state: 'visible', timeout: 15_000 }));
     await input.fill(BREAKPOINT);
     await input.press('Enter');
@@ -105,6 +100,7 @@ describe('debugging a training run', () => {
       // F5 did not reach the workbench: start through the palette (same command).
       await workbench.runCommand('Debug: Start Debugging');
     }
+    console.log(`    debugging started by ${picked === 'nothing' ? 'the palette (F5 did not start it)' : picked === 'chooser' ? 'F5 and the debugger chooser' : 'F5'}`);
     const runsDir = path.join(path.dirname(configPath), '.segscope', 'runs');
     runDir = await workbench.waitFor('a run folder under demo-data/.segscope/runs', () => poll(() => runFolders(runsDir)[0], 60_000));
     await workbench.waitFor(`the Call Stack to show "epoch 1 · …" (stopped at "${BREAKPOINT}")`, () => frame.waitFor({ timeout: FIRST_EPOCH_TIMEOUT_MS }));

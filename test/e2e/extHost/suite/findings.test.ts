@@ -1,4 +1,5 @@
-// Health findings in the Problems panel: a one-epoch run of a demo config seeded with Adadelta at its default learning rate puts optim/adadelta-default-lr on the "optimizer" key of that segscope.json.
+// Health findings in the Problems panel: a one-epoch run of a demo config seeded with Adadelta at its default learning rate puts optim/adadelta-default-lr on
+// the "optimizer" key of that segscope.json; a new run replaces the findings; Open Run… of the first run brings it back from events.jsonl.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +22,15 @@ function seededConfig(demoConfigPath: string): string {
   return seededPath;
 }
 
+function healthDiagnostic(uri: vscode.Uri): vscode.Diagnostic | undefined {
+  return vscode.languages.getDiagnostics(uri).find((d) => d.source === 'segscope health' && d.code === RULE);
+}
+
+/** Waits until run.json says the run ended. */
+async function runEnded(runDir: string): Promise<void> {
+  await eventually(`${path.basename(runDir)} to end`, () => (['finished', 'stopped', 'crashed'].includes(readRunInfo(runDir).status) ? true : undefined), 240_000);
+}
+
 describe('health findings in the Problems panel', () => {
   before(async () => {
     await activateExtension();
@@ -39,8 +49,7 @@ describe('health findings in the Problems panel', () => {
     const started = await vscode.commands.executeCommand<boolean>('segscope.startTraining', uri);
     assert.equal(started, true, 'startTraining accepted the config (Adadelta without a learning rate is a warning, not an error)');
 
-    const finding = await eventually(`a "${RULE}" diagnostic on ${seededPath}`, () =>
-      vscode.languages.getDiagnostics(uri).find((d) => d.source === 'segscope health' && d.code === RULE), 180_000);
+    const finding = await eventually(`a "${RULE}" diagnostic on ${seededPath}`, () => healthDiagnostic(uri), 180_000);
     // The rule names train.optimizer.learningRate; the file has no such key, so the finding sits on "optimizer".
     const lines = fs.readFileSync(seededPath, 'utf8').split('\n');
     const optimizerLine = lines.findIndex((line) => line.trimStart().startsWith('"optimizer"'));
@@ -51,13 +60,32 @@ describe('health findings in the Problems panel', () => {
     assert.match(finding.message, /Adadelta/);
     assert.match(finding.message, /learningRate/, 'the message carries the fix');
 
-    // The same finding comes from the run folder (events.jsonl) when the finished run is opened again.
-    const runDir = await eventually('the run folder', () => runFolders(path.join(path.dirname(seededPath), '.segscope', 'runs'))[0], 30_000);
-    await eventually('the run to end', () => (['finished', 'stopped', 'crashed'].includes(readRunInfo(runDir).status) ? true : undefined), 240_000);
-    await vscode.commands.executeCommand('segscope.openRun', vscode.Uri.file(runDir));
-    const reopened = await eventually(`"${RULE}" after Open Run…`, () =>
-      vscode.languages.getDiagnostics(uri).find((d) => d.source === 'segscope health' && d.code === RULE), 30_000);
-    assert.equal(reopened.range.start.line, optimizerLine);
+    const runsDir = path.join(path.dirname(seededPath), '.segscope', 'runs');
+    const firstRun = await eventually('the run folder', () => runFolders(runsDir)[0], 30_000);
+    await runEnded(firstRun);
+
+    // Fixing the learning rate and training again: the new run replaces the findings, and this one no longer fires.
+    const fixed = readJson<Record<string, any>>(seededPath);
+    fixed.train.optimizer = { name: 'adadelta', learningRate: 1 };
+    fs.writeFileSync(seededPath, `${JSON.stringify(fixed, null, 2)}\n`);
+    // Start Training reads the open document: wait until VS Code has reloaded it from disk.
+    await eventually('the open segscope.json to show the fixed learning rate', () => {
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      return !open || open.getText().includes('"learningRate"') ? true : undefined;
+    }, 30_000);
+    // The trainer process exits a moment after run.json says finished; until then Start Training refuses (returns false).
+    await eventually('Start Training to accept the second run', async () =>
+      ((await vscode.commands.executeCommand<boolean>('segscope.startTraining', uri)) ? true : undefined), 30_000);
+    const secondRun = await eventually('a second run folder', () => runFolders(runsDir).find((dir) => dir !== firstRun), 60_000);
+    await runEnded(secondRun);
+    assert.equal(healthDiagnostic(uri), undefined, `the new run cleared ${RULE} (it does not fire with learning rate 1)`);
+
+    // Open Run… on the first run reads its findings from events.jsonl; the file now has the key the rule names.
+    await vscode.commands.executeCommand('segscope.openRun', vscode.Uri.file(firstRun));
+    const reopened = await eventually(`"${RULE}" after Open Run… of the first run`, () => healthDiagnostic(uri), 30_000);
+    const fixedLines = fs.readFileSync(seededPath, 'utf8').split('\n');
+    const learningRateLine = fixedLines.findIndex((line) => line.trimStart().startsWith('"learningRate"'));
+    assert.equal(reopened.range.start.line, learningRateLine, `now on the learningRate line ${learningRateLine + 1}: ${fixedLines[learningRateLine]}`);
     assert.equal(vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'segscope health' && d.code === RULE).length, 1, 'one diagnostic per finding id');
   });
 });
