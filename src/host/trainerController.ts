@@ -4,7 +4,7 @@ import type { RunEvent } from '../protocol/runEvents';
 import type { HostToTrainer, TrainerPosition, TrainerToHost } from '../protocol/trainer';
 import { assertNever } from '../protocol/rpc';
 import { classifyExit, StderrTail, type TrainerExit } from './trainerExit';
-import type { TrainerLauncher, TrainerLink } from './trainerProcess';
+import type { TrainerLauncher, TrainerLink } from '../trainer/launcher';
 
 export type TrainingState = 'idle' | 'starting' | 'running' | 'paused' | 'stopping';
 

@@ -9,7 +9,7 @@ import { RunHistory } from './runHistory';
 import { statusView, progressLine } from './statusText';
 import { TrainerController, type StartRequest, type TrainingState } from './trainerController';
 import type { TrainerExit } from './trainerExit';
-import { forkLauncher } from './trainerProcess';
+import { forkLauncher } from '../trainer/launcher';
 import type { HostStallProbe } from './stallProbe';
 
 export const RESUME_ACTION = 'Resume from last checkpoint';

@@ -16,7 +16,7 @@ import { loadLossModule, makeLoss } from '../losses';
 import { ConfusionMatrix } from '../metrics/confusion';
 import { buildModel, setFrozen } from '../models';
 import { makeOptimizer } from '../train/optimizer';
-import { isDecayedWeight, trainStep, type TrainStepContext } from '../train/trainStep';
+import { trainableVariables, trainStep, type TrainStepContext } from '../train/trainStep';
 import { FindingLog, runBatchChecks, runEpochChecks, runStaticChecks } from './checks';
 import type { EpochObservations, StaticObservations } from './observations';
 import { firstNonFiniteWeightLayer, probeDeadUnits } from './probes/activationProbes';
@@ -119,20 +119,9 @@ export async function sourceMasksOf(cfg: ResolvedConfig, configDir: string, ids:
 }
 
 function stepContext(s: Setup): TrainStepContext {
-  const variables: tf.Variable[] = [];
-  const variableLayers: string[] = [];
-  const decayed: number[] = [];
-  for (const layer of s.model.layers) {
-    if (!layer.trainable) continue;
-    for (const w of layer.trainableWeights) {
-      if (isDecayedWeight(w.originalName)) decayed.push(variables.length);
-      variables.push(w.read() as tf.Variable);
-      variableLayers.push(layer.name);
-    }
-  }
   return {
     model: s.model, optimizer: makeOptimizer(s.cfg.train.optimizer), loss: s.loss as TrainStepContext['loss'],
-    variables, variableLayers, decayed, weightDecay: s.cfg.train.weightDecay,
+    ...trainableVariables(s.model), weightDecay: s.cfg.train.weightDecay,
   };
 }
 

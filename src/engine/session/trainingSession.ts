@@ -22,7 +22,7 @@ import { createRunFolder, RunFolder } from '../run/runFolder';
 import { EarlyStopping } from '../train/earlyStopping';
 import { getLearningRate, makeOptimizer, setLearningRate } from '../train/optimizer';
 import { learningRateAt } from '../train/schedule';
-import { isDecayedWeight, trainStep, type TrainStepContext } from '../train/trainStep';
+import { trainableVariables, trainStep, type TrainStepContext } from '../train/trainStep';
 import type { EngineParts, SessionBatch, SessionDataset } from './parts';
 import { RunControl, type PauseReason } from './runControl';
 import { SessionHealth } from './sessionHealth';
@@ -138,20 +138,8 @@ export class TrainingSession {
       this.earlyStopping = new EarlyStopping(es);
       if (resumeState?.earlyStopping) this.earlyStopping.restore(resumeState.earlyStopping);
     }
-    // The optimizer's slots are matched to variables by position on resume: always list them in model.layers order.
-    const variables: tf.Variable[] = [];
-    const variableLayers: string[] = [];
-    const decayed: number[] = [];
-    for (const layer of this.model.layers) {
-      if (!layer.trainable) continue;
-      for (const w of layer.trainableWeights) {
-        if (isDecayedWeight(w.originalName)) decayed.push(variables.length);
-        variables.push(w.read() as tf.Variable);
-        variableLayers.push(layer.name);
-      }
-    }
     this.stepContext = {
-      model: this.model, optimizer: this.optimizer, variables, variableLayers, decayed, loss: setup.loss,
+      model: this.model, optimizer: this.optimizer, ...trainableVariables(this.model), loss: setup.loss,
       weightDecay: cfg.train.weightDecay,
     };
     this.health = new SessionHealth(cfg, path.dirname(this.info.configPath), this.model, setup.loss, (e) => this.emit(e));

@@ -36,6 +36,25 @@ export interface TrainStepResult {
 }
 
 /** Names trainable kernels (not biases, BatchNorm scales or offsets) for L2 weight decay. */
+/**
+ * The trainable variables in model.layers order (the optimizer's slots are matched to them by position on resume),
+ * the layer of each, and the indices of those that get weight decay.
+ */
+export function trainableVariables(model: tfl.LayersModel): Pick<TrainStepContext, 'variables' | 'variableLayers' | 'decayed'> {
+  const variables: tf.Variable[] = [];
+  const variableLayers: string[] = [];
+  const decayed: number[] = [];
+  for (const layer of model.layers) {
+    if (!layer.trainable) continue;
+    for (const w of layer.trainableWeights) {
+      if (isDecayedWeight(w.originalName)) decayed.push(variables.length);
+      variables.push(w.read() as tf.Variable);
+      variableLayers.push(layer.name);
+    }
+  }
+  return { variables, variableLayers, decayed };
+}
+
 export function isDecayedWeight(name: string): boolean {
   return /(^|\/)(depthwise_kernel|pointwise_kernel|kernel)(_\d+)?$/.test(name);
 }

@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { e2eEnvironment } from '../support/environment';
 import { poll } from '../support/poll';
 import { readEpochMetrics, readRunInfo, runFolders } from '../support/runFolder';
+import { chainedSteps } from '../support/steps';
 import { Workbench } from '../support/workbench';
 
 /** Small batches so an epoch takes seconds; more epochs than the breakpoint needs, so the run is still going at the stop. */
@@ -20,19 +21,7 @@ const BREAKPOINT = 'epoch 1';
 const FIRST_EPOCH_TIMEOUT_MS = 240_000;
 
 describe('debugging a training run', () => {
-  // As in training.e2e.test.ts: once a step fails, the later ones fail at once naming it.
-  let failedStep: string | undefined;
-  const chained = (name: string, body: () => Promise<void>, later: 'depend on it' | 'do not depend on it') => it(name, async () => {
-    if (failedStep) throw new Error(`not attempted: the earlier step "${failedStep}" failed`);
-    try {
-      await body();
-    } catch (error) {
-      if (later === 'depend on it') failedStep = name;
-      throw error;
-    }
-  });
-  const step = (name: string, body: () => Promise<void>) => chained(name, body, 'depend on it');
-  const check = (name: string, body: () => Promise<void>) => chained(name, body, 'do not depend on it');
+  const { step, check } = chainedSteps();
   let browser: Browser;
   let page: Page;
   let workbench: Workbench;

@@ -9,7 +9,9 @@ import { runPaths, type RunInfo } from '../../../src/protocol/runFolder';
 import { launchChromium, recordOffLoopbackRequests } from '../support/browser';
 import { e2eEnvironment } from '../support/environment';
 import type { PageCanvas, PageDocument, PageElement } from '../support/pageTypes';
+import { poll } from '../support/poll';
 import { readEpochMetrics, readLabelPng, readRunInfo, runFolders } from '../support/runFolder';
+import { chainedSteps } from '../support/steps';
 import { Workbench } from '../support/workbench';
 
 /**
@@ -26,21 +28,7 @@ const WATCHED_LAYER = 'encoder/level1/pool';
 const FIRST_EPOCH_TIMEOUT_MS = 240_000;
 
 describe('training from the command palette', () => {
-  // The run builds on the steps that create, start and stop it: once one of those fails, the later steps fail at
-  // once, naming it, instead of each waiting out its own timeouts (reported as failures, not skipped). The checks in
-  // between (`check`) need the run but nothing depends on them.
-  let failedStep: string | undefined;
-  const chained = (name: string, body: () => Promise<void>, later: 'depend on it' | 'do not depend on it') => it(name, async () => {
-    if (failedStep) throw new Error(`not attempted: the earlier step "${failedStep}" failed`);
-    try {
-      await body();
-    } catch (error) {
-      if (later === 'depend on it') failedStep = name;
-      throw error;
-    }
-  });
-  const step = (name: string, body: () => Promise<void>) => chained(name, body, 'depend on it');
-  const check = (name: string, body: () => Promise<void>) => chained(name, body, 'do not depend on it');
+  const { step, check } = chainedSteps();
   let browser: Browser;
   let page: Page;
   let workbench: Workbench;
@@ -275,17 +263,3 @@ function uniformPixel(labels: Uint8Array, width: number, height: number, ignoreL
   return fallback;
 }
 
-/** Resolves with the first value of `probe` other than undefined; rejects after `timeoutMs`. */
-async function poll<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // a file may be half-written, an element not there yet: look again
-    }
-    if (Date.now() > deadline) throw new Error(`still nothing after ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

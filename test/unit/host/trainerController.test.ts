@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TrainerController, type StartRequest, type TrainingState } from '../../../src/host/trainerController';
-import { forkLauncher } from '../../../src/host/trainerProcess';
+import { forkLauncher } from '../../../src/trainer/launcher';
 import type { TrainerExit } from '../../../src/host/trainerExit';
 import type { RunEvent } from '../../../src/protocol/runEvents';
 import { runPaths } from '../../../src/protocol/runFolder';

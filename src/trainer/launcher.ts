@@ -1,9 +1,9 @@
-// Starts a trainer child process through TrainerConnection (the real dist/trainer.js, or a .ts test double such as test/fixtures/fakeTrainer.ts run through tsx) and wires its messages, output and exit to callbacks. Pure Node: no vscode.
+// Starts a trainer child process through TrainerConnection (the real dist/trainer.js, or a .ts test double run through tsx) and wires its messages, output and exit to callbacks; shared by the host and the debug runtime. No vscode.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HostToTrainer, TrainerToHost } from '../protocol/trainer';
-import { TrainerConnection } from '../trainer/connection';
+import { TrainerConnection } from './connection';
 
 export interface TrainerLinkEvents {
   onMessage(message: TrainerToHost): void;
