@@ -1,11 +1,12 @@
 // UI suite: the segscope debugger in a real VS Code web workbench: a function breakpoint "epoch 1", F5 on segscope.json,
 // the Call Stack and the Variables view at the paused epoch, the dashboard on that epoch, then Shift+F5 ends the run as stopped.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
+import { createShortDemoProject } from '../support/demoProject';
 import { e2eEnvironment } from '../support/environment';
 import { poll } from '../support/poll';
 import { readEpochMetrics, readRunInfo, runFolders } from '../support/runFolder';
@@ -45,16 +46,11 @@ describe('debugging a training run', () => {
   });
 
   step('Create Demo Project, shortened', async () => {
-    await workbench.runCommand('SegScope: Create Demo Project');
-    configPath = path.join(workspace, 'demo-data', 'segscope.json');
-    await workbench.waitFor('segscope.json to open in an editor', () => workbench.tab('segscope.json').waitFor({ timeout: 120_000 }));
-    const config = JSON.parse(readFileSync(configPath, 'utf8'));
-    config.name = QUICK_NAME;
-    config.train = { ...config.train, ...QUICK_TRAINING };
-    config.data = { ...config.data, ...QUICK_DATA };
-    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-    await workbench.waitFor(`the editor to show the shortened segscope.json (name "${QUICK_NAME}")`, () =>
-      page.locator('.editor-instance .view-lines', { hasText: QUICK_NAME }).first().waitFor({ timeout: 30_000 }));
+    configPath = await createShortDemoProject(workbench, page, workspace, (config) => {
+      config.name = QUICK_NAME;
+      config.train = { ...config.train, ...QUICK_TRAINING };
+      config.data = { ...config.data, ...QUICK_DATA };
+    });
   });
 
   step(`Add Function Breakpoint "${BREAKPOINT}" shows it in the Breakpoints view`, async () => {

@@ -1,12 +1,13 @@
 // UI suite: the user's main path in a real VS Code web workbench, driven by palette titles, checked inside the dashboard webview
 // against the run folder on disk: Create Demo Project → Start Training → maps after epoch 1 → hover a layer → Stop → Open Run….
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { runPaths, type RunInfo } from '../../../src/protocol/runFolder';
 import { launchChromium, recordOffLoopbackRequests } from '../support/browser';
+import { createShortDemoProject } from '../support/demoProject';
 import { e2eEnvironment } from '../support/environment';
 import type { PageCanvas, PageDocument, PageElement } from '../support/pageTypes';
 import { poll } from '../support/poll';
@@ -54,18 +55,13 @@ describe('training from the command palette', () => {
   });
 
   step('SegScope: Create Demo Project writes segscope.json and opens it', async () => {
-    await workbench.runCommand('SegScope: Create Demo Project');
-    configPath = path.join(workspace, 'demo-data', 'segscope.json');
-    await workbench.waitFor('segscope.json to open in an editor', () => workbench.tab('segscope.json').waitFor({ timeout: 120_000 }));
-    const config = JSON.parse(readFileSync(configPath, 'utf8'));
-    // Shorten the run; wait until the open editor shows the change so Start Training reads the new text.
-    config.name = QUICK_NAME;
-    config.train = { ...config.train, ...QUICK_TRAINING };
-    config.data = { ...config.data, ...QUICK_DATA };
-    config.watch = { ...config.watch, layers: [WATCHED_LAYER] };
-    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-    await workbench.waitFor(`the editor to show the shortened segscope.json (name "${QUICK_NAME}")`, () =>
-      page.locator('.editor-instance .view-lines', { hasText: QUICK_NAME }).first().waitFor({ timeout: 30_000 }));
+    // Shorten the run to a few small batches per epoch and watch one layer.
+    configPath = await createShortDemoProject(workbench, page, workspace, (config) => {
+      config.name = QUICK_NAME;
+      config.train = { ...config.train, ...QUICK_TRAINING };
+      config.data = { ...config.data, ...QUICK_DATA };
+      config.watch = { ...config.watch, layers: [WATCHED_LAYER] };
+    });
     await workbench.screenshot('demo project');
   });
 
