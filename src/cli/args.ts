@@ -41,3 +41,16 @@ export function parseArgs(args: readonly string[], spec: Record<string, OptionSp
   }
   return { positional, options };
 }
+
+/** Prints `usage` and returns true when the arguments ask for help (--help or -h anywhere). */
+export function printedHelp(args: readonly string[], usage: string): boolean {
+  if (!args.includes('--help') && !args.includes('-h')) return false;
+  console.log(usage);
+  return true;
+}
+
+/** The one positional argument a command takes, or a UsageError naming what is missing. */
+export function onePositional(parsed: ParsedArgs, what: string, usage: string): string {
+  if (parsed.positional.length !== 1) throw new UsageError(`give exactly one ${what}\n${usage}`);
+  return parsed.positional[0];
+}

@@ -5,26 +5,20 @@ import { loadConfig } from '../../config/load';
 import { resolveConfig, type ResolvedConfig } from '../../config/resolve';
 import { auditDataset, type AuditIssue, type AuditReport } from '../../engine/data/audit';
 import { isDir, VOC_DIRS } from '../../engine/data/layout';
+import { onePositional, parseArgs, printedHelp } from '../args';
 
 const USAGE = 'usage: segscope audit <dataset-folder | segscope.json> [--json]';
 /** Problems printed per list in text mode (--json always lists all). */
 const SHOWN_PER_LIST = 20;
 
 export async function run(args: string[]): Promise<number> {
-  const json = args.includes('--json');
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const unknown = args.filter((a) => a.startsWith('-') && a !== '--json');
-  const positional = args.filter((a) => !a.startsWith('-'));
-  if (unknown.length > 0 || positional.length !== 1) {
-    console.error(`audit: ${unknown.length ? `unknown option ${unknown[0]}` : 'give exactly one dataset folder or segscope.json'}\n${USAGE}`);
-    return 2;
-  }
+  if (printedHelp(args, USAGE)) return 0;
+  const parsed = parseArgs(args, { json: { kind: 'flag' } });
+  const dataset = onePositional(parsed, 'dataset folder or segscope.json', USAGE);
+  const json = parsed.options.json === true;
   let target: { cfg: ResolvedConfig; configDir: string };
   try {
-    target = configFor(path.resolve(positional[0]));
+    target = configFor(path.resolve(dataset));
   } catch (e) {
     console.error(`audit: ${(e as Error).message}`);
     return 2;

@@ -2,19 +2,16 @@
 // speed of the fixed bench model, one line in the shape of peers/torch_bench.py.
 import type { BackendChoice } from '../../protocol/config';
 import { BENCH_DEFAULTS, runBench } from '../../engine/train/bench';
-import { parseArgs, UsageError } from '../args';
+import { parseArgs, printedHelp, UsageError } from '../args';
 
 export const BENCH_USAGE = 'usage: segscope bench [--size 128] [--batch 8] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--steps 8] [--warmup 3] [--json]';
 
 export async function run(args: string[]): Promise<number> {
+  if (printedHelp(args, BENCH_USAGE)) return 0;
   const { positional, options } = parseArgs(args, {
     size: { kind: 'int' }, batch: { kind: 'int' }, backend: { kind: 'string' }, steps: { kind: 'int' }, warmup: { kind: 'int' },
-    json: { kind: 'flag' }, help: { kind: 'flag' },
+    json: { kind: 'flag' },
   });
-  if (options.help) {
-    console.log(BENCH_USAGE);
-    return 0;
-  }
   if (positional.length) throw new UsageError(`bench takes no file arguments\n${BENCH_USAGE}`);
   const size = (options.size as number | undefined) ?? BENCH_DEFAULTS.size;
   const batch = (options.batch as number | undefined) ?? BENCH_DEFAULTS.batch;

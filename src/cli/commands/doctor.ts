@@ -1,37 +1,24 @@
 // `segscope doctor <segscope.json> [--steps N] [--json] [--overfit] [--trust]`: health checks before (and during) N
 // training steps; exit 1 when an error-severity finding appears or the overfit sanity check fails.
 import { ConfigError } from '../../config/load';
+import { onePositional, parseArgs, printedHelp } from '../args';
 import { formatFinding } from '../../engine/health';
 import { OVERFIT_LOSS_DROP, OVERFIT_MIOU, runDoctor, UntrustedModuleError, type DoctorReport } from '../../engine/health/doctor';
 
 const USAGE = 'usage: segscope doctor <segscope.json> [--steps N] [--json] [--overfit] [--trust]';
 
 export async function run(args: string[]): Promise<number> {
-  let steps: number | undefined;
-  let json = false, overfit = false, trust = false;
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      return 0;
-    }
-    if (arg === '--json') json = true;
-    else if (arg === '--overfit') overfit = true;
-    else if (arg === '--trust') trust = true;
-    else if (arg === '--steps' || arg.startsWith('--steps=')) {
-      const text = arg.includes('=') ? arg.slice('--steps='.length) : args[++i];
-      steps = Number(text);
-      if (text === undefined || !Number.isInteger(steps) || steps < 0) return usageError(`--steps needs a whole number ≥ 0, got ${text ?? 'nothing'}`);
-    } else if (arg.startsWith('-')) return usageError(`unknown option ${arg}`);
-    else positional.push(arg);
-  }
-  if (positional.length !== 1) return usageError('give exactly one segscope.json');
+  if (printedHelp(args, USAGE)) return 0;
+  const parsed = parseArgs(args, { steps: { kind: 'int' }, json: { kind: 'flag' }, overfit: { kind: 'flag' }, trust: { kind: 'flag' } });
+  const configPath = onePositional(parsed, 'segscope.json', USAGE);
+  const { options } = parsed;
+  const steps = typeof options.steps === 'number' ? options.steps : undefined;
+  const json = options.json === true, overfit = options.overfit === true, trust = options.trust === true;
 
   let report: DoctorReport;
   try {
     report = await runDoctor({
-      configPath: positional[0], steps, overfit, trust,
+      configPath, steps, overfit, trust,
       log: json ? undefined : (line) => console.error(line),
     });
   } catch (e) {
@@ -72,9 +59,4 @@ function formatReport(report: DoctorReport): string {
     for (const f of report.findings) lines.push(formatFinding(f), '');
   }
   return lines.join('\n');
-}
-
-function usageError(message: string): number {
-  console.error(`doctor: ${message}\n${USAGE}`);
-  return 2;
 }

@@ -1,18 +1,15 @@
 // `segscope export <runDir> [--out dir] [--h5]`: a run's checkpoint → a tfjs LayersModel folder (+ Keras .h5 weights).
 import path from 'node:path';
 import { exportRun } from '../../engine/userModel';
-import { parseArgs, UsageError } from '../args';
+import { onePositional, parseArgs, printedHelp } from '../args';
 
 const USAGE = 'usage: segscope export <runDir> [--out dir] [--h5]';
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const { positional, options } = parseArgs(args, { out: { kind: 'string' }, h5: { kind: 'flag' } });
-  if (positional.length !== 1) throw new UsageError(`give exactly one run folder\n${USAGE}`);
-  const runDir = path.resolve(positional[0]);
+  if (printedHelp(args, USAGE)) return 0;
+  const parsed = parseArgs(args, { out: { kind: 'string' }, h5: { kind: 'flag' } });
+  const runDir = path.resolve(onePositional(parsed, 'run folder', USAGE));
+  const { options } = parsed;
   const outDir = path.resolve(typeof options.out === 'string' ? options.out : path.join(runDir, 'export'));
   // Tensors for export live on the cpu backend: nothing is trained, and it is always there.
   const tf = await import('@tensorflow/tfjs-core');

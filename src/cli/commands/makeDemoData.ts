@@ -1,33 +1,17 @@
 // `segscope make-demo-data <dir> [--classes K] [--count N] [--size S] [--seed X]`: writes the synthetic VOC-layout demo dataset.
 import path from 'node:path';
 import { makeDemoData } from '../../engine/data/demo';
+import { onePositional, parseArgs, printedHelp } from '../args';
 
 const USAGE = 'usage: segscope make-demo-data <dir> [--classes K] [--count N] [--size S] [--seed X]';
-const OPTIONS = ['classes', 'count', 'size', 'seed'] as const;
-type OptionName = (typeof OPTIONS)[number];
 
 export async function run(args: string[]): Promise<number> {
-  const values: Partial<Record<OptionName, number>> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      return 0;
-    }
-    if (arg.startsWith('--')) {
-      const [flag, inline] = arg.slice(2).split('=', 2);
-      if (!(OPTIONS as readonly string[]).includes(flag)) return usageError(`unknown option --${flag}`);
-      const text = inline ?? args[++i];
-      const value = Number(text);
-      if (text === undefined || !Number.isInteger(value)) return usageError(`--${flag} needs an integer, got ${text ?? 'nothing'}`);
-      values[flag as OptionName] = value;
-    } else {
-      positional.push(arg);
-    }
-  }
-  if (positional.length !== 1) return usageError('give exactly one target folder');
-  const dir = path.resolve(positional[0]);
+  if (printedHelp(args, USAGE)) return 0;
+  const int = { kind: 'int' } as const;
+  const parsed = parseArgs(args, { classes: int, count: int, size: int, seed: int });
+  const target = onePositional(parsed, 'target folder', USAGE);
+  const values = parsed.options as { classes?: number; count?: number; size?: number; seed?: number };
+  const dir = path.resolve(target);
   try {
     const started = Date.now();
     const result = await makeDemoData(dir, values);
@@ -39,9 +23,4 @@ export async function run(args: string[]): Promise<number> {
     console.error(`make-demo-data: ${(e as Error).message}`);
     return 1;
   }
-}
-
-function usageError(message: string): number {
-  console.error(`make-demo-data: ${message}\n${USAGE}`);
-  return 2;
 }

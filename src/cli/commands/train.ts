@@ -2,7 +2,7 @@
 import type { BackendChoice } from '../../protocol/config';
 import { loadConfig } from '../../config/load';
 import { TrainingSession } from '../../engine/session/trainingSession';
-import { parseArgs, UsageError } from '../args';
+import { onePositional, parseArgs, printedHelp, UsageError } from '../args';
 import { ProgressDisplay } from '../progress';
 
 export const TRAIN_USAGE = 'usage: segscope train <segscope.json> [--epochs N] [--json] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--resume <runDir>] [--trust]';
@@ -10,20 +10,18 @@ export const TRAIN_USAGE = 'usage: segscope train <segscope.json> [--epochs N] [
 const BACKENDS: BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export async function run(args: string[]): Promise<number> {
-  const { positional, options } = parseArgs(args, {
+  if (printedHelp(args, TRAIN_USAGE)) return 0;
+  const parsed = parseArgs(args, {
     epochs: { kind: 'int' }, json: { kind: 'flag' }, backend: { kind: 'string' }, resume: { kind: 'string' },
-    trust: { kind: 'flag' }, help: { kind: 'flag' },
+    trust: { kind: 'flag' },
   });
-  if (options.help) {
-    console.log(TRAIN_USAGE);
-    return 0;
-  }
-  if (positional.length !== 1) throw new UsageError(`give exactly one segscope.json\n${TRAIN_USAGE}`);
+  const configArg = onePositional(parsed, 'segscope.json', TRAIN_USAGE);
+  const { options } = parsed;
   const backend = options.backend as BackendChoice | undefined;
   if (backend !== undefined && !BACKENDS.includes(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}`);
   if (options.epochs === 0) throw new UsageError('--epochs must be at least 1');
   const json = options.json === true;
-  const { config, configPath } = loadConfig(positional[0]);
+  const { config, configPath } = loadConfig(configArg);
   if ((config.loss?.module || config.metrics?.module) && !options.trust) {
     throw new Error(`${configPath} loads user code (loss.module / metrics.module); run again with --trust if you trust it`);
   }

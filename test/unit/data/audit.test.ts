@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../../../src/config/resolve';
 import { VOC_CLASSES } from '../../../src/protocol/config';
-import * as auditCommand from '../../../src/cli/commands/audit';
+import { main } from '../../../src/cli/main';
 import { auditDataset, type AuditReport } from '../../../src/engine/data/audit';
 import { makeDemoData } from '../../../src/engine/data/demo';
 import { vocPalette } from '../../../src/engine/data/palette';
@@ -32,7 +32,7 @@ async function captureRun(args: string[]): Promise<{ code: number; out: string }
   console.log = (...a: unknown[]) => lines.push(a.join(' '));
   console.error = (...a: unknown[]) => lines.push(a.join(' '));
   try {
-    return { code: await auditCommand.run(args), out: lines.join('\n') };
+    return { code: await main(['audit', ...args]), out: lines.join('\n') };
   } finally {
     console.log = log;
     console.error = error;

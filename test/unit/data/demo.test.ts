@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../../../src/config/resolve';
 import { validateConfigText } from '../../../src/config/validate';
 import type { SegScopeConfig } from '../../../src/protocol/config';
-import * as makeDemoDataCommand from '../../../src/cli/commands/makeDemoData';
+import { main } from '../../../src/cli/main';
 import { makeDemoData, type DemoResult } from '../../../src/engine/data/demo';
 import { openDataset } from '../../../src/engine/data';
 import { vocPalette } from '../../../src/engine/data/palette';
@@ -158,11 +158,11 @@ describe('segscope make-demo-data', () => {
     console.log = (...a: unknown[]) => output.push(a.join(' '));
     console.error = (...a: unknown[]) => output.push(a.join(' '));
     try {
-      assert.equal(await makeDemoDataCommand.run([dir, '--classes', '2', '--count=5', '--size', '32', '--seed', '9']), 0);
-      assert.equal(await makeDemoDataCommand.run([]), 2);
-      assert.equal(await makeDemoDataCommand.run([dir, '--count', 'many']), 2);
-      assert.equal(await makeDemoDataCommand.run([dir, '--colour', '3']), 2);
-      assert.equal(await makeDemoDataCommand.run([dir, '--classes', '99']), 1);
+      assert.equal(await main(['make-demo-data', dir, '--classes', '2', '--count=5', '--size', '32', '--seed', '9']), 0);
+      assert.equal(await main(['make-demo-data']), 2);
+      assert.equal(await main(['make-demo-data', dir, '--count', 'many']), 2);
+      assert.equal(await main(['make-demo-data', dir, '--colour', '3']), 2);
+      assert.equal(await main(['make-demo-data', dir, '--classes', '99']), 1);
     } finally {
       console.log = log;
       console.error = error;
