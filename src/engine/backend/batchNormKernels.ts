@@ -1,6 +1,8 @@
 // Training-mode batch normalisation forward and backward as single passes over the wasm heap (channels last).
 import * as tf from '@tensorflow/tfjs-core';
 import { heapView, type WasmBackendInternals } from './wasmHeap';
+import { nativeKernelsFor } from './nativeKernels';
+import { batchNormBackwardNative, batchNormForwardNative } from './nativeBatchNorm';
 
 /** Kernel names (wasm only). Forward: x, gamma, beta → y, mean, variance, invStd. Backward: dy, x, mean, invStd, gamma → dx, dGamma, dBeta. */
 export const BATCH_NORM_FORWARD = 'SegScopeBatchNormTrain';
@@ -132,6 +134,11 @@ export const batchNormKernels: tf.KernelConfig[] = [
       const C = x.shape[x.shape.length - 1];
       const y = wasm.makeOutput(x.shape, 'float32');
       const stats = [0, 1, 2].map(() => wasm.makeOutput([C], 'float32'));
+      const native = nativeKernelsFor(backend);
+      if (native) {
+        batchNormForwardNative(native, x, C, gamma, beta, attrs.epsilon as number, y, stats[0], stats[1], stats[2], tf.util.sizeFromShape(x.shape) / C);
+        return [y, ...stats];
+      }
       batchNormForwardInto(floatView(wasm, x), C, floatView(wasm, gamma), floatView(wasm, beta), attrs.epsilon as number,
         floatView(wasm, y), floatView(wasm, stats[0]), floatView(wasm, stats[1]), floatView(wasm, stats[2]));
       return [y, ...stats];
@@ -145,6 +152,12 @@ export const batchNormKernels: tf.KernelConfig[] = [
       const C = x.shape[x.shape.length - 1];
       const dx = wasm.makeOutput(x.shape, 'float32');
       const dGamma = wasm.makeOutput([C], 'float32'), dBeta = wasm.makeOutput([C], 'float32');
+      const native = nativeKernelsFor(backend);
+      if (native) {
+        const t = (name: string) => inputs[name] as tf.TensorInfo;
+        batchNormBackwardNative(native, t('dy'), x, C, t('mean'), t('invStd'), t('gamma'), dx, dGamma, dBeta, tf.util.sizeFromShape(x.shape) / C);
+        return [dx, dGamma, dBeta];
+      }
       const v = (name: string) => floatView(wasm, inputs[name] as tf.TensorInfo);
       batchNormBackwardInto(v('dy'), v('x'), C, v('mean'), v('invStd'), v('gamma'),
         floatView(wasm, dx), floatView(wasm, dGamma), floatView(wasm, dBeta));

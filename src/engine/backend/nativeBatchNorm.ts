@@ -1,0 +1,97 @@
+// Training-mode batch normalisation forward and backward on the native SIMD kernels (same maths as batchNormKernels.ts).
+import type * as tf from '@tensorflow/tfjs-core';
+import type { NativeKernels } from './nativeKernels';
+
+/** Per-call scratch in the heap: `floats` float32 then `doubles` float64 values per part; freed by the caller. */
+function scratch(native: NativeKernels, parts: number, floatsPerPart: number, doublesPerPart: number) {
+  const floatBytes = 4 * floatsPerPart, doubleBytes = 8 * doublesPerPart;
+  const partBytes = Math.ceil((floatBytes + doubleBytes) / 16) * 16;
+  const base = native.malloc(parts * partBytes + 16);
+  const start = Math.ceil(base / 16) * 16;
+  return {
+    base,
+    floats: (part: number) => start + part * partBytes + doubleBytes,
+    doubles: (part: number) => start + part * partBytes,
+  };
+}
+
+/** Sums two parts' float64 partial sums (part 1 may be unused when the call did not split). */
+function totals(native: NativeKernels, at: (part: number) => number, parts: number, C: number): [Float64Array, Float64Array] {
+  const s1 = new Float64Array(C), s2 = new Float64Array(C);
+  for (let p = 0; p < parts; p++) {
+    const v = new Float64Array(native.buffer, at(p), 2 * C);
+    for (let c = 0; c < C; c++) { s1[c] += v[c]; s2[c] += v[C + c]; }
+  }
+  return [s1, s2];
+}
+
+/**
+ * y = γ·(x − μ)·invStd + β with the batch statistics over all axes but the last; writes y, mean, variance and invStd
+ * (biased variance, as tfjs' moments). Statistics are shifted by each channel's first value (stable when |μ| ≫ σ).
+ */
+export function batchNormForwardNative(
+  native: NativeKernels, x: tf.TensorInfo, C: number, gamma: tf.TensorInfo, beta: tf.TensorInfo, epsilon: number,
+  y: tf.TensorInfo, mean: tf.TensorInfo, variance: tf.TensorInfo, invStd: tf.TensorInfo, rows: number,
+): void {
+  const parts = native.threads;
+  // Per part: 2·C float64 sums, 2·C float32 block accumulators; part 0 also holds the shift and the scale (2·C floats).
+  const mem = scratch(native, parts, 4 * C, 2 * C);
+  try {
+    const shift = mem.floats(0) + 8 * C;
+    const scale = shift + 4 * C;
+    new Float32Array(native.buffer, shift, C).set(new Float32Array(native.buffer, native.offset(x), C));
+    const xOff = native.offset(x);
+    native.run('bn_sums', rows, C, (r0, r1, p) => [xOff, C, r0, r1, shift, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+    const [s1, s2] = totals(native, mem.doubles, parts, C);
+    const buffer = native.buffer;
+    const shiftV = new Float32Array(buffer, shift, C), scaleV = new Float32Array(buffer, scale, C);
+    const meanV = new Float32Array(buffer, native.offset(mean), C), varV = new Float32Array(buffer, native.offset(variance), C);
+    const invV = new Float32Array(buffer, native.offset(invStd), C), gammaV = new Float32Array(buffer, native.offset(gamma), C);
+    for (let c = 0; c < C; c++) {
+      const m = s1[c] / rows;
+      const v = Math.max(s2[c] / rows - m * m, 0);
+      const inv = 1 / Math.sqrt(v + epsilon);
+      meanV[c] = shiftV[c] + m;
+      varV[c] = v;
+      invV[c] = inv;
+      scaleV[c] = gammaV[c] * inv;
+    }
+    const meanOff = native.offset(mean), betaOff = native.offset(beta), yOff = native.offset(y);
+    native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, scale, betaOff, yOff]);
+  } finally {
+    native.free(mem.base);
+  }
+}
+
+/** The closed-form gradient: dβ = Σ dy, dγ = Σ dy·x̂, dx = γ·invStd·(dy − dβ/n − x̂·dγ/n). */
+export function batchNormBackwardNative(
+  native: NativeKernels, dy: tf.TensorInfo, x: tf.TensorInfo, C: number, mean: tf.TensorInfo, invStd: tf.TensorInfo,
+  gamma: tf.TensorInfo, dx: tf.TensorInfo, dGamma: tf.TensorInfo, dBeta: tf.TensorInfo, rows: number,
+): void {
+  const parts = native.threads;
+  // Per part: 2·C float64 sums, 2·C float32 accumulators; part 0 also holds A, K, B (3·C floats).
+  const mem = scratch(native, parts, 5 * C, 2 * C);
+  try {
+    const dyOff = native.offset(dy), xOff = native.offset(x), meanOff = native.offset(mean);
+    native.run('bn_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+    const [sumDy, sumDyXc] = totals(native, mem.doubles, parts, C);
+    const a = mem.floats(0) + 8 * C, k = a + 4 * C, b = k + 4 * C;
+    const buffer = native.buffer;
+    const A = new Float32Array(buffer, a, C), K = new Float32Array(buffer, k, C), B = new Float32Array(buffer, b, C);
+    const view = (info: tf.TensorInfo) => new Float32Array(buffer, native.offset(info), C);
+    const invStdV = view(invStd), gammaV = view(gamma), dGammaV = view(dGamma), dBetaV = view(dBeta);
+    for (let c = 0; c < C; c++) {
+      const dg = invStdV[c] * sumDyXc[c];
+      dGammaV[c] = dg;
+      dBetaV[c] = sumDy[c];
+      const g = gammaV[c] * invStdV[c];
+      A[c] = g;
+      K[c] = -g * invStdV[c] * dg / rows;
+      B[c] = -g * sumDy[c] / rows;
+    }
+    const dxOff = native.offset(dx);
+    native.run('bn_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, r0, r1, meanOff, a, k, b, dxOff]);
+  } finally {
+    native.free(mem.base);
+  }
+}

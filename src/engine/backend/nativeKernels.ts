@@ -1,0 +1,168 @@
+// Runs SegScope's wasm SIMD kernels (native/kernels.c) on tfjs-backend-wasm's own heap, split over two threads when the heap is shared.
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { PLAIN_MEMORY_KERNELS, SHARED_MEMORY_KERNELS } from './native/nativeKernelsBinary';
+import type { WasmBackendInternals } from './wasmHeap';
+
+/** The kernels' exports; every argument is a byte offset into the heap or an int. */
+export const NATIVE_KERNEL_NAMES = ['relu_grad', 'relu6_grad', 'bn_sums', 'bn_apply', 'bn_grad_sums', 'bn_grad_apply'] as const;
+export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
+type KernelFn = (...args: number[]) => void;
+
+/** The WebAssembly API as used here (the project's TypeScript lib has no WebAssembly typings). */
+interface WasmMemory { buffer: ArrayBufferLike }
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
+  Memory: abstract new (...args: never[]) => WasmMemory;
+}
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** Below this many elements a second thread costs more (wake-up ~20–50 µs) than it saves. */
+const SPLIT_MIN_ELEMENTS = 1 << 16;
+
+interface HeapBackend extends WasmBackendInternals {
+  wasm: WasmBackendInternals['wasm'] & {
+    wasmMemory?: WasmMemory; asm?: { memory?: WasmMemory };
+    _malloc(bytes: number): number; _free(ptr: number): void;
+  };
+}
+
+export class NativeKernels {
+  private readonly fns: Record<NativeKernelName, KernelFn>;
+  private readonly helper: KernelThread | null;
+
+  constructor(private readonly backend: HeapBackend, private readonly memory: WasmMemory, threads: number) {
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    const module = new WebAssemblyApi.Module(Buffer.from(shared ? SHARED_MEMORY_KERNELS : PLAIN_MEMORY_KERNELS, 'base64'));
+    const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
+    this.fns = Object.fromEntries(NATIVE_KERNEL_NAMES.map((n) => [n, instance.exports[n] as KernelFn])) as Record<NativeKernelName, KernelFn>;
+    this.helper = shared && threads > 1 ? new KernelThread(module, memory) : null;
+  }
+
+  /** Threads the kernels run on (1, or 2 with the threaded backend). */
+  get threads(): number {
+    return this.helper ? 2 : 1;
+  }
+
+  /** Byte offset of a tensor's data in the heap. */
+  offset(info: tf.TensorInfo): number {
+    return this.backend.dataIdMap.get(info.dataId).memoryOffset;
+  }
+
+  malloc(bytes: number): number {
+    return this.backend.wasm._malloc(bytes);
+  }
+
+  free(ptr: number): void {
+    this.backend.wasm._free(ptr);
+  }
+
+  /** The heap's current buffer (it can grow between calls; take views after allocating). */
+  get buffer(): ArrayBufferLike {
+    return this.memory.buffer;
+  }
+
+  /** Runs a kernel over [0, count) (rows or elements): `args(begin, end, part)` gives its arguments for each part. */
+  run(name: NativeKernelName, count: number, elementsPerUnit: number, args: (begin: number, end: number, part: number) => number[]): void {
+    if (!this.helper || count < 2 || count * elementsPerUnit < SPLIT_MIN_ELEMENTS) {
+      this.fns[name](...args(0, count, 0));
+      return;
+    }
+    const mid = count >> 1;
+    this.helper.start(NATIVE_KERNEL_NAMES.indexOf(name), args(mid, count, 1));
+    try {
+      this.fns[name](...args(0, mid, 0));
+    } finally {
+      this.helper.join();
+    }
+  }
+
+  /** Stops the helper thread (tests; a training process just exits). */
+  async dispose(): Promise<void> {
+    await this.helper?.terminate();
+  }
+}
+
+/** Control words shared with the helper thread. */
+const SEQ = 0, DONE = 1, FN = 2, FAILED = 3, ARGS = 4, MAX_ARGS = 12;
+
+/** The source of the helper thread: waits for a request, runs the kernel, reports completion. */
+const THREAD_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const names = ${JSON.stringify(NATIVE_KERNEL_NAMES)};
+const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
+const fns = names.map((n) => instance.exports[n]);
+const ctrl = new Int32Array(workerData.control);
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, ${SEQ}, seen);
+  seen = Atomics.load(ctrl, ${SEQ});
+  if (seen < 0) break;
+  const fn = fns[ctrl[${FN}]];
+  const args = Array.from(ctrl.subarray(${ARGS}, ${ARGS} + ${MAX_ARGS}));
+  try { fn(...args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
+  Atomics.store(ctrl, ${DONE}, seen);
+  Atomics.notify(ctrl, ${DONE});
+}
+`;
+
+/** One helper thread sharing the heap; the caller runs the other half of each kernel itself. */
+class KernelThread {
+  private readonly control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+  private readonly worker: Worker;
+  private seq = 0;
+
+  constructor(module: WasmModule, memory: WasmMemory) {
+    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer } });
+    this.worker.unref();
+  }
+
+  start(fn: number, args: number[]): void {
+    if (args.length > MAX_ARGS) throw new Error(`native kernel call with ${args.length} arguments (at most ${MAX_ARGS})`);
+    this.control[FN] = fn;
+    this.control.set(args, ARGS);
+    this.seq += 1;
+    Atomics.store(this.control, SEQ, this.seq);
+    Atomics.notify(this.control, SEQ);
+  }
+
+  join(): void {
+    // Spin briefly (the other half usually finishes at about the same time), then sleep.
+    for (let spins = 0; Atomics.load(this.control, DONE) !== this.seq; spins++) {
+      if (spins > 2000) Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 1);
+    }
+    if (Atomics.exchange(this.control, FAILED, 0) !== 0) throw new Error('a native kernel failed on the helper thread');
+  }
+
+  async terminate(): Promise<void> {
+    Atomics.store(this.control, SEQ, -1);
+    Atomics.notify(this.control, SEQ);
+    await this.worker.terminate();
+  }
+}
+
+const instances = new WeakMap<object, NativeKernels | null>();
+
+/**
+ * The kernels for this wasm backend, or null when they cannot run (no SIMD, no memory object, or switched off with
+ * SEGSCOPE_NATIVE_KERNELS=0 — the JavaScript loops are then used). Made once per backend.
+ */
+export function nativeKernelsFor(backend: unknown, threads = 2): NativeKernels | null {
+  const key = backend as object;
+  if (instances.has(key)) return instances.get(key)!;
+  let kernels: NativeKernels | null = null;
+  const heap = backend as HeapBackend;
+  // The threaded build keeps its memory on the module; the single-threaded one exports it from the instance.
+  const memory = heap.wasm?.wasmMemory ?? heap.wasm?.asm?.memory;
+  if (process.env.SEGSCOPE_NATIVE_KERNELS !== '0' && memory instanceof WebAssemblyApi.Memory && typeof heap.wasm._malloc === 'function') {
+    try {
+      kernels = new NativeKernels(heap, memory, threads);
+    } catch {
+      kernels = null; // e.g. a runtime without wasm SIMD: the JavaScript loops still work
+    }
+  }
+  instances.set(key, kernels);
+  return kernels;
+}
