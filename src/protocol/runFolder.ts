@@ -15,6 +15,8 @@ export interface BackendReport {
   threads?: number;
   /** Kernels the engine registered or replaced on this backend. */
   kernels?: string[];
+  /** wasm only: SegScope's own SIMD kernels (BatchNorm, activation and depthwise gradients, transposes), if in effect. */
+  nativeKernels?: { threads: number } | { off: string };
 }
 
 export interface LayerSummary {

@@ -9,6 +9,7 @@ import type { BackendChoice } from '../../protocol/config';
 import type { BackendReport } from '../../protocol/runFolder';
 import { registerActivationGradients } from './activationGradients';
 import { registerBatchNormKernels } from './batchNormKernels';
+import { nativeKernelsFor } from './nativeKernels';
 import { registerCorrectedCpuKernels } from './poolingGradients';
 import { registerSoftmaxCrossEntropyKernel } from './softmaxCrossEntropyKernel';
 import { registerDilatedConvGradients } from './dilatedGradients';
@@ -33,7 +34,7 @@ export const AUTO_ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm'
 const EVERY_BACKEND = ['Conv2D gradient (dilation > 1)', 'DepthwiseConv2dNative gradient (dilation > 1)',
   'tfjs-layers DepthwiseConv2D dilationRate'];
 
-type Attempt = { ok: true; simd?: boolean; threads?: number; note?: string } | { ok: false; why: string };
+type Attempt = { ok: true; simd?: boolean; threads?: number; note?: string; native?: BackendReport['nativeKernels'] } | { ok: false; why: string };
 
 export function defaultThreads(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -96,7 +97,10 @@ async function tryWasm(threads: number): Promise<Attempt> {
   registerSoftmaxCrossEntropyKernel();
   letWasmThreadsIdle(tf.findBackend('wasm'));
   const actual = getThreadsCount();
-  return { ok: true, simd: plan.simd, threads: actual, note };
+  const kernels = nativeKernelsFor(tf.findBackend('wasm'), actual);
+  const native = kernels ? { threads: kernels.threads }
+    : { off: process.env.SEGSCOPE_NATIVE_KERNELS === '0' ? 'SEGSCOPE_NATIVE_KERNELS=0' : 'the wasm heap or SIMD is unavailable' };
+  return { ok: true, simd: plan.simd, threads: actual, note, native };
 }
 
 /** Generous: compiling the module and starting its workers takes about a second. */
@@ -190,6 +194,7 @@ export async function initBackend(choice: BackendChoice, opts: InitBackendOption
       if (name === 'wasm') {
         result.simd = attempt.simd;
         result.threads = attempt.threads;
+        result.nativeKernels = attempt.native;
         if (attempt.note && (attempt.threads ?? 1) < threads) result.reason += `; threads: ${attempt.note}`;
       }
       return result;

@@ -5,7 +5,10 @@ import { PLAIN_MEMORY_KERNELS, SHARED_MEMORY_KERNELS } from './native/nativeKern
 import type { WasmBackendInternals } from './wasmHeap';
 
 /** The kernels' exports; every argument is a byte offset into the heap or an int. */
-export const NATIVE_KERNEL_NAMES = ['relu_grad', 'relu6_grad', 'bn_sums', 'bn_apply', 'bn_grad_sums', 'bn_grad_apply'] as const;
+export const NATIVE_KERNEL_NAMES = [
+  'relu_grad', 'relu6_grad', 'bn_sums', 'bn_apply', 'bn_grad_sums', 'bn_grad_apply',
+  'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d',
+] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 type KernelFn = (...args: number[]) => void;
 
@@ -32,6 +35,8 @@ interface HeapBackend extends WasmBackendInternals {
 export class NativeKernels {
   private readonly fns: Record<NativeKernelName, KernelFn>;
   private readonly helper: KernelThread | null;
+  /** Calls per kernel, and how many of them were split over two threads (tests and the profile read these). */
+  readonly counts = new Map<NativeKernelName, { calls: number; split: number }>();
 
   constructor(private readonly backend: HeapBackend, private readonly memory: WasmMemory, threads: number) {
     const shared = memory.buffer instanceof SharedArrayBuffer;
@@ -66,10 +71,14 @@ export class NativeKernels {
 
   /** Runs a kernel over [0, count) (rows or elements): `args(begin, end, part)` gives its arguments for each part. */
   run(name: NativeKernelName, count: number, elementsPerUnit: number, args: (begin: number, end: number, part: number) => number[]): void {
+    const counted = this.counts.get(name) ?? { calls: 0, split: 0 };
+    this.counts.set(name, counted);
+    counted.calls += 1;
     if (!this.helper || count < 2 || count * elementsPerUnit < SPLIT_MIN_ELEMENTS) {
       this.fns[name](...args(0, count, 0));
       return;
     }
+    counted.split += 1;
     const mid = count >> 1;
     this.helper.start(NATIVE_KERNEL_NAMES.indexOf(name), args(mid, count, 1));
     try {

@@ -1,6 +1,7 @@
 // Replaces wasm kernels that are pathologically slow on training-sized tensors (measured by scripts/bench-kernels.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { composedKernel } from './composedKernel';
+import { nativeKernelsFor } from './nativeKernels';
 import { heapView, type HeapArray, type WasmBackendInternals } from './wasmHeap';
 import { asPair, conv2dInputGradient, type ConvGeometry, type PadSpec } from './convMath';
 
@@ -165,6 +166,12 @@ const replacements: tf.KernelConfig[] = [
       }
       const backend = args.backend as unknown as WasmBackendInternals;
       const out = backend.makeOutput([x.shape[1], x.shape[0]], x.dtype);
+      const native = nativeKernelsFor(args.backend);
+      if (native && (x.dtype === 'float32' || x.dtype === 'int32')) {
+        const [rows, cols] = x.shape, xOff = native.offset(x), outOff = native.offset(out);
+        native.run('transpose2d', rows, cols, (r0, r1) => [xOff, rows, cols, outOff, r0, r1]);
+        return out;
+      }
       transpose2dInto(heapView(backend, x), x.shape[0], x.shape[1], heapView(backend, out));
       return out;
     },

@@ -6,6 +6,9 @@ import {
 } from './convMath';
 import { composedKernel } from './composedKernel';
 import { correctedKernels } from './poolingGradients';
+import { nativeKernelsFor } from './nativeKernels';
+import { depthwiseFilterGradientNative, depthwiseInputGradientNative, nativeDepthwiseApplies } from './nativeDepthwise';
+import type { WasmBackendInternals } from './wasmHeap';
 
 /** Names of the kernels registered by registerWasmTrainingKernels, in the order they are registered. */
 export const WASM_TRAINING_KERNELS = [
@@ -31,13 +34,31 @@ const kernels: tf.KernelConfig[] = [
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs = {} }) => composedKernel(inputs, ({ x, dy }) =>
-      depthwiseFilterGradient(x, dy, attrs.filterShape as number[], geometry(attrs))),
+    kernelFunc: ({ inputs, attrs = {}, backend }) => {
+      const filterShape = attrs.filterShape as number[], g = geometry(attrs);
+      const x = inputs.x as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
+      const native = nativeKernelsFor(backend);
+      if (native && nativeDepthwiseApplies(filterShape, x.dtype, g) && dy.dtype === 'float32') {
+        const dw = (backend as unknown as WasmBackendInternals).makeOutput(filterShape, 'float32');
+        depthwiseFilterGradientNative(native, x, dy, filterShape, dw, g);
+        return dw;
+      }
+      return composedKernel(inputs, ({ x: xt, dy: dyt }) => depthwiseFilterGradient(xt, dyt, filterShape, g));
+    },
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs = {} }) => composedKernel(inputs, ({ dy, filter }) =>
-      depthwiseInputGradient(attrs.inputShape as number[], dy, filter, geometry(attrs))),
+    kernelFunc: ({ inputs, attrs = {}, backend }) => {
+      const inputShape = attrs.inputShape as number[], g = geometry(attrs);
+      const dy = inputs.dy as tf.TensorInfo, filter = inputs.filter as tf.TensorInfo;
+      const native = nativeKernelsFor(backend);
+      if (native && nativeDepthwiseApplies(filter.shape, filter.dtype, g) && dy.dtype === 'float32') {
+        const dx = (backend as unknown as WasmBackendInternals).makeOutput(inputShape, 'float32');
+        depthwiseInputGradientNative(native, inputShape, dy, filter, dx, g);
+        return dx;
+      }
+      return composedKernel(inputs, ({ dy: dyt, filter: ft }) => depthwiseInputGradient(inputShape, dyt, ft, g));
+    },
   },
 ];
 

@@ -231,7 +231,9 @@ function dapSuite(trainer: string): void {
 
     it('Pause stops at the next batch boundary; Restart resumes the run folder from its checkpoint', async () => {
       const config = await writeConfig('restart', 0.001, 4);
-      const { dc, runDir } = await startClient({ SEGSCOPE_FAKE_BATCH_MS: '40' });
+      // The fake's run lasts 12 batches × 100 ms: the pause, sent 150 ms in, has about a second to arrive before the run
+      // ends, even on a loaded machine (at 40 ms per batch it had about 300 ms).
+      const { dc, runDir } = await startClient({ SEGSCOPE_FAKE_BATCH_MS: '100' });
       try {
         await launchWith(dc, config, () => dc.setExceptionBreakpointsRequest({ filters: [] }));
         const dir = await runDir;

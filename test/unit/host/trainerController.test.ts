@@ -50,9 +50,11 @@ test('a whole run: events in order, run folder complete, clean finish', { timeou
   assert.ok(states.includes('running'));
 });
 
+// The pause and stop tests race a host→trainer message against the fake's batches: 10 batches per epoch leave the message
+// hundreds of milliseconds to arrive on a loaded machine (3 batches of 20 ms left it 20–80 ms), and cost nothing when it does.
 test('pause and resume go through the paused state', { timeout: 60_000 }, async () => {
   let paused = false;
-  const { states, done } = run({ SEGSCOPE_FAKE_BATCH_MS: '20' }, request('pause'), (c, e) => {
+  const { states, done } = run({ SEGSCOPE_FAKE_BATCH_MS: '20', SEGSCOPE_FAKE_BATCHES: '10' }, request('pause'), (c, e) => {
     if (e.type === 'batch/end' && e.step === 1 && !paused) { paused = true; c.pause(); setTimeout(() => c.resume(), 150); }
   });
   const { exit } = await done;
@@ -63,7 +65,7 @@ test('pause and resume go through the paused state', { timeout: 60_000 }, async 
 });
 
 test('stop ends the run early as stopped', { timeout: 60_000 }, async () => {
-  const { events, done } = run({ SEGSCOPE_FAKE_BATCH_MS: '20' }, request('stop'), (c, e) => { if (e.type === 'batch/end' && e.step === 2) c.stop(); });
+  const { events, done } = run({ SEGSCOPE_FAKE_BATCH_MS: '20', SEGSCOPE_FAKE_BATCHES: '10' }, request('stop'), (c, e) => { if (e.type === 'batch/end' && e.step === 2) c.stop(); });
   const { exit } = await done;
   assert.equal(exit.kind, 'stopped');
   assert.equal(events.filter((e) => e.type === 'epoch/end').length, 0);

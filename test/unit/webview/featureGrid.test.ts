@@ -74,8 +74,14 @@ test('256 channels of 32×32 draw well within the 50 ms budget in node', () => {
   const layout = gridLayout(256, 32, 32, 700);
   const out = new Uint8ClampedArray(layout.width * layout.height * 4);
   drawFeatureGrid(bytes, big, out, { layout, mode: 'layer', lut, background: [0, 0, 0] });
-  const started = performance.now();
-  for (let i = 0; i < 5; i++) drawFeatureGrid(bytes, big, out, { layout, mode: i % 2 ? 'layer' : 'channel', lut, background: [0, 0, 0] });
-  const perDraw = (performance.now() - started) / 5;
-  assert.ok(perDraw < 50, `${perDraw.toFixed(1)} ms per draw`);
+  // The median of 5 timed draws: one draw slowed by a busy machine (another process, a GC) does not fail the budget,
+  // a draw that is itself too slow does.
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    drawFeatureGrid(bytes, big, out, { layout, mode: i % 2 ? 'layer' : 'channel', lut, background: [0, 0, 0] });
+    times.push(performance.now() - started);
+  }
+  const perDraw = times.sort((a, b) => a - b)[2];
+  assert.ok(perDraw < 50, `${perDraw.toFixed(1)} ms per draw (median of ${times.map((t) => t.toFixed(1)).join(', ')})`);
 });

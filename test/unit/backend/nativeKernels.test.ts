@@ -1,0 +1,133 @@
+// SegScope's wasm SIMD kernels on the threaded backend (shared heap, work split over two threads) against the cpu
+// backend, on shapes large enough to split; and the embedded binary is the one built from kernels.c.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/engine/backend';
+import { nativeKernelsFor, type NativeKernelName } from '../../../src/engine/backend/nativeKernels';
+import { KERNELS_SOURCE_SHA256 } from '../../../src/engine/backend/native/nativeKernelsBinary';
+import { batchNormTraining } from '../../../src/engine/models';
+import { dilateFilter, onBackend, relativeError, seeded, size, undilateFilter } from './helpers';
+
+const TOLERANCE = 1e-4;
+let threads = 0;
+
+before(async () => {
+  await initBackend('cpu');
+  const report = await initBackend('wasm', { threads: 2 });
+  threads = report.threads ?? 1;
+});
+
+function counts(name: NativeKernelName) {
+  const native = nativeKernelsFor(tf.findBackend('wasm'));
+  assert.ok(native, 'native kernels in effect on wasm');
+  return { ...(native.counts.get(name) ?? { calls: 0, split: 0 }) };
+}
+
+/** Runs `work` on wasm and checks the kernel ran natively, and on two threads when the backend has them. */
+async function onWasmNative(name: NativeKernelName, work: () => tf.Tensor | tf.Tensor[]) {
+  const before = counts(name);
+  await tf.setBackend('wasm');
+  const out = tf.tidy(() => [work()].flat().map((t) => t.dataSync() as Float32Array));
+  const after = counts(name);
+  assert.ok(after.calls > before.calls, `${name} ran natively`);
+  if (threads > 1) assert.ok(after.split > before.split, `${name} was split over two threads`);
+  return out;
+}
+
+test('the embedded wasm kernels are built from the current kernels.c (run scripts/build-native-kernels.mjs)', () => {
+  const source = readFileSync(path.join(__dirname, '../../../src/engine/backend/native/kernels.c'));
+  assert.equal(createHash('sha256').update(source).digest('hex'), KERNELS_SOURCE_SHA256);
+});
+
+test('the threaded backend runs the kernels on two threads and says so in its report', async () => {
+  const report = await initBackend('wasm', { threads: 2 });
+  assert.ok(report.nativeKernels && 'threads' in report.nativeKernels, JSON.stringify(report.nativeKernels));
+  assert.equal(report.nativeKernels.threads, Math.min(2, report.threads ?? 1));
+});
+
+for (const [shape, offset] of [[[4, 24, 24, 37], 5], [[2, 64, 64, 16], -0.3]] as [number[], number][]) {
+  test(`BatchNorm forward and backward, split: shape ${shape}, mean offset ${offset}`, async () => {
+    const C = shape[3];
+    const run = () => {
+      const x = tf.add(tf.mul(tf.tensor(seeded(size(shape), 1), shape), 2), offset);
+      const dy = tf.tensor(seeded(size(shape), 2), shape);
+      const gamma = tf.tensor1d(Float32Array.from(seeded(C, 3), (v) => v + 1.5)), beta = tf.tensor1d(seeded(C, 4));
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(batchNormTraining(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3, () => undefined), dy));
+      const y = batchNormTraining(x, gamma, beta, 1e-3, () => undefined);
+      return [y, ...tf.grads(f)([x, gamma, beta])];
+    };
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => run().map((t) => t.dataSync() as Float32Array));
+    const before = counts('bn_grad_apply');
+    const actual = await onWasmNative('bn_sums', run);
+    assert.ok(counts('bn_grad_apply').split > before.split, 'the gradient was split too');
+    ['y', 'dx', 'dGamma', 'dBeta'].forEach((name, i) => {
+      const err = relativeError(actual[i], expected[i]);
+      assert.ok(err <= TOLERANCE, `${name}: relative error ${err}`);
+    });
+  });
+}
+
+test('ReLU and ReLU6 gradients, split, including the edges 0 and 6', async () => {
+  const shape = [3, 48, 48, 13];
+  const xs = Float32Array.from(seeded(size(shape), 7), (v, i) => (i % 97 === 0 ? 0 : i % 89 === 0 ? 6 : v * 8));
+  for (const [name, op] of [['relu_grad', tf.relu], ['relu6_grad', tf.relu6]] as const) {
+    const run = () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(op(x), tf.tensor(seeded(size(shape), 8), shape))))(tf.tensor(xs, shape));
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => run().dataSync() as Float32Array);
+    const [actual] = await onWasmNative(name, run);
+    // The cpu gradients pass x > 0 (ReLU) and 0 < x < 6 (ReLU6, as min(relu, 6)); ours pass 0 ≤ x ≤ 6 for ReLU6.
+    const edges = (i: number) => name === 'relu6_grad' && (xs[i] === 0 || xs[i] === 6);
+    const differing = Array.from(actual).filter((v, i) => !edges(i) && v !== expected[i]).length;
+    assert.equal(differing, 0, `${name}: ${differing} elements differ`);
+  }
+});
+
+const depthwise = [
+  { x: [2, 33, 31, 20], f: [3, 3, 20, 1], s: 1, d: 1 },
+  { x: [2, 32, 32, 18], f: [3, 3, 18, 1], s: 2, d: 1 },
+  { x: [2, 30, 30, 24], f: [3, 3, 24, 1], s: 1, d: 2 },
+];
+
+for (const c of depthwise) {
+  test(`depthwise input and filter gradients, split: x ${c.x} stride ${c.s} dilation ${c.d}`, async () => {
+    const dyShape = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.f as [number, number, number, number],
+      c.s, c.d, 'same', undefined, true).outShape;
+    const x = seeded(size(c.x), 11), dy = seeded(size(dyShape), 12), filter = seeded(size(c.f), 13);
+    const big = dilateFilter(filter, c.f, c.d, c.d);
+    const attrs = (dilations: number, extra: object) => ({ strides: c.s, pad: 'same', dilations, ...extra }) as unknown as tf.NamedAttrMap;
+    const expectedInput = await onBackend('cpu', () => tf.tidy(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput',
+      { dy: tf.tensor(dy, dyShape), filter: tf.tensor(big.values, big.shape) }, attrs(1, { inputShape: c.x })) as tf.Tensor));
+    const expectedFilter = await onBackend('cpu', () => tf.tidy(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter',
+      { x: tf.tensor(x, c.x), dy: tf.tensor(dy, dyShape) }, attrs(1, { filterShape: big.shape })) as tf.Tensor));
+    const [actualInput] = await onWasmNative('depthwise_input_grad', () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput',
+      { dy: tf.tensor(dy, dyShape), filter: tf.tensor(filter, c.f) }, attrs(c.d, { inputShape: c.x })) as tf.Tensor);
+    const [actualFilter] = await onWasmNative('depthwise_filter_grad', () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter',
+      { x: tf.tensor(x, c.x), dy: tf.tensor(dy, dyShape) }, attrs(c.d, { filterShape: c.f })) as tf.Tensor);
+    const inputErr = relativeError(actualInput, expectedInput.values);
+    const filterErr = relativeError(actualFilter, undilateFilter(expectedFilter.values, big.shape, c.d, c.d, c.f[0], c.f[1]));
+    assert.ok(inputErr <= TOLERANCE, `dx: relative error ${inputErr}`);
+    assert.ok(filterErr <= TOLERANCE, `dw: relative error ${filterErr}`);
+  });
+}
+
+test('2-D transpose, split, float32 and int32, odd sizes', async () => {
+  for (const [rows, cols] of [[4099, 37], [1001, 144]]) {
+    const values = seeded(rows * cols, 21);
+    const ints = Int32Array.from(values, (v) => Math.round(v * 1e6));
+    const [f] = await onWasmNative('transpose2d', () => tf.transpose(tf.tensor2d(values, [rows, cols])));
+    const [i] = await onWasmNative('transpose2d', () => tf.transpose(tf.tensor2d(ints, [rows, cols], 'int32')));
+    let wrong = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        if (f[c * rows + r] !== values[r * cols + c] || i[c * rows + r] !== ints[r * cols + c]) wrong++;
+      }
+    }
+    assert.equal(wrong, 0, `${rows}×${cols}: ${wrong} misplaced elements`);
+  }
+});
