@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { composedKernel } from './composedKernel';
 import { nativeKernelsFor } from './nativeKernels';
+import { matMulAtBNative, matMulAtBShape, nativeMatMulAtBApplies } from './nativeMatMul';
 import { heapView, type HeapArray, type WasmBackendInternals } from './wasmHeap';
 import { asPair, conv2dInputGradient, type ConvGeometry, type PadSpec } from './convMath';
 
@@ -139,6 +140,13 @@ const replacements: tf.KernelConfig[] = [
     kernelFunc: (args) => {
       const { inputs, attrs = {} } = args;
       if (!attrs.transposeA && !attrs.transposeB) return stock.get('BatchMatMul')!.kernelFunc(args);
+      const a = inputs.a as tf.TensorInfo, b = inputs.b as tf.TensorInfo;
+      const native = nativeKernelsFor(args.backend);
+      if (native && nativeMatMulAtBApplies(a, b, Boolean(attrs.transposeA), Boolean(attrs.transposeB))) {
+        const out = (args.backend as unknown as WasmBackendInternals).makeOutput(matMulAtBShape(a, b), 'float32');
+        matMulAtBNative(native, a, b, out);
+        return out;
+      }
       return composedKernel(inputs, ({ a, b }) => matMulTransposed(a, b, Boolean(attrs.transposeA), Boolean(attrs.transposeB)));
     },
   },

@@ -131,3 +131,14 @@ test('2-D transpose, split, float32 and int32, odd sizes', async () => {
     assert.equal(wrong, 0, `${rows}×${cols}: ${wrong} misplaced elements`);
   }
 });
+
+for (const [M, I, J] of [[5003, 37, 21], [4096, 48, 144], [9000, 3, 8]]) {
+  test(`Aᵀ·B (1×1 weight gradient), split: [${M},${I}]ᵀ·[${M},${J}]`, async () => {
+    const a = Float32Array.from(seeded(M * I, 31), (v) => v + 0.3), b = seeded(M * J, 32);
+    const run = () => tf.matMul(tf.tensor2d(a, [M, I]), tf.tensor2d(b, [M, J]), true, false);
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('matmul_at_b', run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `relative error ${err}`);
+  });
+}

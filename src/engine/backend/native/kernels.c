@@ -217,28 +217,99 @@ void depthwise_filter_grad(const int *g, const float *x, const float *dy, double
   }
 }
 
+/* Rows of x transposed per tile: the tile stays in cache while 4 output rows at a time are written sequentially. */
+#define TRANSPOSE_TILE_ROWS 256
+
 /* out = xᵀ for the rows [r0, r1) of x ([rows, cols] → [cols, rows]), in 4×4 blocks of SIMD shuffles, 32-bit elements. */
 EXPORT(transpose2d)
 void transpose2d(const float *x, int rows, int cols, float *out, int r0, int r1) {
-  int r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    const float *a = x + (long)r * cols;
+  for (int t0 = r0; t0 < r1; t0 += TRANSPOSE_TILE_ROWS) {
+    const int t1 = t0 + TRANSPOSE_TILE_ROWS < r1 ? t0 + TRANSPOSE_TILE_ROWS : r1;
     int c = 0;
     for (; c + 4 <= cols; c += 4) {
-      v128_t v0 = wasm_v128_load(a + c), v1 = wasm_v128_load(a + cols + c);
-      v128_t v2 = wasm_v128_load(a + 2 * cols + c), v3 = wasm_v128_load(a + 3 * cols + c);
-      v128_t t0 = wasm_i32x4_shuffle(v0, v1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v0, v1, 2, 6, 3, 7);
-      v128_t t2 = wasm_i32x4_shuffle(v2, v3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(v2, v3, 2, 6, 3, 7);
-      wasm_v128_store(out + (long)c * rows + r, wasm_i64x2_shuffle(t0, t2, 0, 2));
-      wasm_v128_store(out + (long)(c + 1) * rows + r, wasm_i64x2_shuffle(t0, t2, 1, 3));
-      wasm_v128_store(out + (long)(c + 2) * rows + r, wasm_i64x2_shuffle(t1, t3, 0, 2));
-      wasm_v128_store(out + (long)(c + 3) * rows + r, wasm_i64x2_shuffle(t1, t3, 1, 3));
+      float *o0 = out + (long)c * rows, *o1 = o0 + rows, *o2 = o1 + rows, *o3 = o2 + rows;
+      int r = t0;
+      for (; r + 4 <= t1; r += 4) {
+        const float *a = x + (long)r * cols + c;
+        v128_t v0 = wasm_v128_load(a), v1 = wasm_v128_load(a + cols);
+        v128_t v2 = wasm_v128_load(a + 2 * cols), v3 = wasm_v128_load(a + 3 * cols);
+        v128_t u0 = wasm_i32x4_shuffle(v0, v1, 0, 4, 1, 5), u1 = wasm_i32x4_shuffle(v0, v1, 2, 6, 3, 7);
+        v128_t u2 = wasm_i32x4_shuffle(v2, v3, 0, 4, 1, 5), u3 = wasm_i32x4_shuffle(v2, v3, 2, 6, 3, 7);
+        wasm_v128_store(o0 + r, wasm_i64x2_shuffle(u0, u2, 0, 2));
+        wasm_v128_store(o1 + r, wasm_i64x2_shuffle(u0, u2, 1, 3));
+        wasm_v128_store(o2 + r, wasm_i64x2_shuffle(u1, u3, 0, 2));
+        wasm_v128_store(o3 + r, wasm_i64x2_shuffle(u1, u3, 1, 3));
+      }
+      for (; r < t1; r++) {
+        const float *a = x + (long)r * cols + c;
+        o0[r] = a[0]; o1[r] = a[1]; o2[r] = a[2]; o3[r] = a[3];
+      }
     }
     for (; c < cols; c++) {
-      for (int k = 0; k < 4; k++) out[(long)c * rows + r + k] = a[(long)k * cols + c];
+      for (int r = t0; r < t1; r++) out[(long)c * rows + r] = x[(long)r * cols + c];
     }
   }
-  for (; r < r1; r++) {
-    for (int c = 0; c < cols; c++) out[(long)c * rows + r] = x[(long)r * cols + c];
+}
+
+/* Rows of a matrix product summed in float32 before they are added into the float64 result. */
+#define PRODUCT_CHUNK 64
+
+/* c[i, j] += Σ_r a[r, i]·b[r, j] (in float64), for a given tile, over rows [q0, q1). */
+static void add_tile_4x8(double *c, int J, v128_t s[8]) {
+  for (int k = 0; k < 4; k++) {
+    double *row = c + (long)k * J;
+    v128_t lo = s[2 * k], hi = s[2 * k + 1];
+    wasm_v128_store(row, wasm_f64x2_add(wasm_v128_load(row), wasm_f64x2_promote_low_f32x4(lo)));
+    wasm_v128_store(row + 2, wasm_f64x2_add(wasm_v128_load(row + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(lo, lo, 2, 3, 0, 1))));
+    wasm_v128_store(row + 4, wasm_f64x2_add(wasm_v128_load(row + 4), wasm_f64x2_promote_low_f32x4(hi)));
+    wasm_v128_store(row + 6, wasm_f64x2_add(wasm_v128_load(row + 6), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(hi, hi, 2, 3, 0, 1))));
+  }
+}
+
+/*
+ * The weight gradient of a 1×1 convolution without transposing anything: c[i, j] += Σ_r a[r, i]·b[r, j] for rows
+ * [r0, r1) of a ([M, I], the layer's input) and b ([M, J], the output gradient); c is [I, J] float64 (not reset).
+ * 4×8 register tiles over chunks of rows that stay in cache; float32 within a chunk, float64 across chunks.
+ */
+EXPORT(matmul_at_b)
+void matmul_at_b(const float *a, const float *b, int I, int J, double *c, int r0, int r1) {
+  for (int q0 = r0; q0 < r1; q0 += PRODUCT_CHUNK) {
+    const int q1 = q0 + PRODUCT_CHUNK < r1 ? q0 + PRODUCT_CHUNK : r1;
+    int i = 0;
+    for (; i + 4 <= I; i += 4) {
+      int j = 0;
+      for (; j + 8 <= J; j += 8) {
+        v128_t s[8];
+        for (int k = 0; k < 8; k++) s[k] = wasm_f32x4_splat(0.f);
+        for (int r = q0; r < q1; r++) {
+          const float *ar = a + (long)r * I + i, *br = b + (long)r * J + j;
+          const v128_t b0 = wasm_v128_load(br), b1 = wasm_v128_load(br + 4);
+          const v128_t a0 = wasm_v128_load32_splat(ar), a1 = wasm_v128_load32_splat(ar + 1);
+          const v128_t a2 = wasm_v128_load32_splat(ar + 2), a3 = wasm_v128_load32_splat(ar + 3);
+          s[0] = wasm_f32x4_add(s[0], wasm_f32x4_mul(a0, b0)); s[1] = wasm_f32x4_add(s[1], wasm_f32x4_mul(a0, b1));
+          s[2] = wasm_f32x4_add(s[2], wasm_f32x4_mul(a1, b0)); s[3] = wasm_f32x4_add(s[3], wasm_f32x4_mul(a1, b1));
+          s[4] = wasm_f32x4_add(s[4], wasm_f32x4_mul(a2, b0)); s[5] = wasm_f32x4_add(s[5], wasm_f32x4_mul(a2, b1));
+          s[6] = wasm_f32x4_add(s[6], wasm_f32x4_mul(a3, b0)); s[7] = wasm_f32x4_add(s[7], wasm_f32x4_mul(a3, b1));
+        }
+        add_tile_4x8(c + (long)i * J + j, J, s);
+      }
+      for (; j < J; j++) {
+        float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+        for (int r = q0; r < q1; r++) {
+          const float *ar = a + (long)r * I + i;
+          const float bv = b[(long)r * J + j];
+          s0 += ar[0] * bv; s1 += ar[1] * bv; s2 += ar[2] * bv; s3 += ar[3] * bv;
+        }
+        c[(long)i * J + j] += s0; c[(long)(i + 1) * J + j] += s1;
+        c[(long)(i + 2) * J + j] += s2; c[(long)(i + 3) * J + j] += s3;
+      }
+    }
+    for (; i < I; i++) {
+      for (int j = 0; j < J; j++) {
+        float s = 0.f;
+        for (int r = q0; r < q1; r++) s += a[(long)r * I + i] * b[(long)r * J + j];
+        c[(long)i * J + j] += s;
+      }
+    }
   }
 }
