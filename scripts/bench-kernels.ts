@@ -119,7 +119,13 @@ async function profileStep(): Promise<void> {
   const y = tf.tensor3d(data.labels, [batch, size, size], 'int32');
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const profiler = new KernelProfiler(report.name === 'wasm' ? 'wasm' : tf.getBackend());
-  const step = () => {
+  const inferOnly = process.argv.includes('--infer');
+  const step = inferOnly ? () => {
+    profiler.phase = 'inference';
+    const out = model.predict(x) as tf.Tensor;
+    out.dataSync();
+    out.dispose();
+  } : () => {
     profiler.phase = 'forward';
     const { value, grads } = tf.variableGrads(() => {
       const l = loss(y, model.apply(x, { training: true }) as tf.Tensor4D);
@@ -144,7 +150,7 @@ async function profileStep(): Promise<void> {
   const total = stepMs.reduce((a, b) => a + b, 0) / reps;
   const rows = profiler.results();
   const kernelMs = rows.reduce((a, r) => a + r.ms, 0) / reps;
-  console.log(`bench model ${size}², batch ${batch}, ${report.name}${report.threads ? ` ${report.threads} thread(s)` : ''}: ` +
+  console.log(`bench model ${size}², batch ${batch}, ${inferOnly ? 'inference' : 'training'}, ${report.name}${report.threads ? ` ${report.threads} thread(s)` : ''}: ` +
     `${total.toFixed(0)} ms per step (mean of ${reps}; median ${median(stepMs).toFixed(0)}), kernels ${kernelMs.toFixed(0)} ms, ` +
     `outside kernels ${(total - kernelMs).toFixed(0)} ms`);
   const phases = new Map<string, number>();

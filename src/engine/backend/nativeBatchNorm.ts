@@ -95,3 +95,33 @@ export function batchNormBackwardNative(
     native.free(mem.base);
   }
 }
+
+/** Whether FusedBatchNorm (inference: moving statistics) can run natively: float32, per-channel parameters. */
+export function nativeBatchNormInferenceApplies(x: tf.TensorInfo, params: (tf.TensorInfo | undefined)[]): boolean {
+  const C = x.shape[x.shape.length - 1];
+  return x.dtype === 'float32' && x.shape.length > 0 && C > 0 &&
+    params.every((p) => p === undefined || (p.dtype === 'float32' && p.shape.reduce((a, b) => a * b, 1) === C && p.shape[p.shape.length - 1] === C));
+}
+
+/** y = (x − mean)·scale/√(variance + ε) + offset with per-channel parameters (scale 1 and offset 0 when absent). */
+export function batchNormInferenceNative(
+  native: NativeKernels, x: tf.TensorInfo, mean: tf.TensorInfo, variance: tf.TensorInfo, offset: tf.TensorInfo | undefined,
+  scale: tf.TensorInfo | undefined, epsilon: number, y: tf.TensorInfo,
+): void {
+  const C = x.shape[x.shape.length - 1];
+  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const raw = native.malloc(8 * C + 16);
+  const factor = Math.ceil(raw / 16) * 16, zeros = factor + 4 * C;
+  try {
+    const buffer = native.buffer;
+    const view = (info: tf.TensorInfo) => new Float32Array(buffer, native.offset(info), C);
+    const factorV = new Float32Array(buffer, factor, C), varV = view(variance), scaleV = scale ? view(scale) : null;
+    for (let c = 0; c < C; c++) factorV[c] = (scaleV ? scaleV[c] : 1) / Math.sqrt(varV[c] + epsilon);
+    if (!offset) new Float32Array(buffer, zeros, C).fill(0);
+    const xOff = native.offset(x), meanOff = native.offset(mean), yOff = native.offset(y);
+    const offsetOff = offset ? native.offset(offset) : zeros;
+    native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, factor, offsetOff, yOff]);
+  } finally {
+    native.free(raw);
+  }
+}

@@ -4,10 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PLAIN_MEMORY_KERNELS, SHARED_MEMORY_KERNELS } from './native/nativeKernelsBinary';
 import type { WasmBackendInternals } from './wasmHeap';
 
-/** The kernels' exports; every argument is a byte offset into the heap or an int. */
+/** The kernels' exports; every argument is a byte offset into the heap, an int, or (adam_update) a float. */
 export const NATIVE_KERNEL_NAMES = [
   'relu_grad', 'relu6_grad', 'bn_sums', 'bn_apply', 'bn_grad_sums', 'bn_grad_apply',
-  'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b',
+  'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'adam_update',
 ] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 type KernelFn = (...args: number[]) => void;
@@ -94,8 +94,8 @@ export class NativeKernels {
   }
 }
 
-/** Control words shared with the helper thread. */
-const SEQ = 0, DONE = 1, FN = 2, FAILED = 3, ARGS = 4, MAX_ARGS = 12;
+/** Control words shared with the helper thread; the arguments travel separately as float64 (ints and floats alike). */
+const SEQ = 0, DONE = 1, FN = 2, FAILED = 3, CONTROL_WORDS = 4, MAX_ARGS = 20;
 
 /** The source of the helper thread: waits for a request, runs the kernel, reports completion. */
 const THREAD_SOURCE = `
@@ -104,13 +104,14 @@ const names = ${JSON.stringify(NATIVE_KERNEL_NAMES)};
 const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
 const fns = names.map((n) => instance.exports[n]);
 const ctrl = new Int32Array(workerData.control);
+const argv = new Float64Array(workerData.args);
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (seen < 0) break;
   const fn = fns[ctrl[${FN}]];
-  const args = Array.from(ctrl.subarray(${ARGS}, ${ARGS} + ${MAX_ARGS}));
+  const args = Array.from(argv);
   try { fn(...args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
   Atomics.store(ctrl, ${DONE}, seen);
   Atomics.notify(ctrl, ${DONE});
@@ -119,19 +120,22 @@ for (;;) {
 
 /** One helper thread sharing the heap; the caller runs the other half of each kernel itself. */
 class KernelThread {
-  private readonly control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+  private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
+  /** Byte offsets above 2³¹ stay exact here and wrap to the same i32 as before when passed to the kernel. */
+  private readonly args = new Float64Array(new SharedArrayBuffer(8 * MAX_ARGS));
   private readonly worker: Worker;
   private seq = 0;
 
   constructor(module: WasmModule, memory: WasmMemory) {
-    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer } });
+    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer, args: this.args.buffer } });
     this.worker.unref();
   }
 
   start(fn: number, args: number[]): void {
     if (args.length > MAX_ARGS) throw new Error(`native kernel call with ${args.length} arguments (at most ${MAX_ARGS})`);
     this.control[FN] = fn;
-    this.control.set(args, ARGS);
+    this.args.fill(0);
+    this.args.set(args);
     this.seq += 1;
     Atomics.store(this.control, SEQ, this.seq);
     Atomics.notify(this.control, SEQ);

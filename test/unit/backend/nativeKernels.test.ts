@@ -142,3 +142,18 @@ for (const [M, I, J] of [[5003, 37, 21], [4096, 48, 144], [9000, 3, 8]]) {
     assert.ok(err <= TOLERANCE, `relative error ${err}`);
   });
 }
+
+test('inference BatchNorm (moving statistics), split, with and without scale and offset', async () => {
+  const shape = [2, 30, 30, 43], C = 43;
+  const x = seeded(size(shape), 41);
+  const mean = seeded(C, 42), variance = Float32Array.from(seeded(C, 43), (v) => v + 1.1);
+  const scale = seeded(C, 44), offset = seeded(C, 45);
+  for (const withParams of [true, false]) {
+    const run = () => tf.batchNorm(tf.tensor(x, shape), tf.tensor1d(mean), tf.tensor1d(variance),
+      withParams ? tf.tensor1d(offset) : undefined, withParams ? tf.tensor1d(scale) : undefined, 1e-3);
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('bn_apply', run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `scale/offset ${withParams}: relative error ${err}`);
+  }
+});
