@@ -7,7 +7,7 @@ import type { WasmBackendInternals } from './wasmHeap';
 /** The kernels' exports; every argument is a byte offset into the heap, an int, or (adam_update) a float. */
 export const NATIVE_KERNEL_NAMES = [
   'relu_grad', 'relu6_grad', 'bn_sums', 'bn_apply', 'bn_grad_sums', 'bn_grad_apply',
-  'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'adam_update',
+  'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'conv_filter_grad', 'adam_update',
 ] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 type KernelFn = (...args: number[]) => void;
@@ -53,11 +53,14 @@ export class NativeKernels {
 
   /** Byte offset of a tensor's data in the heap. */
   offset(info: tf.TensorInfo): number {
-    return this.backend.dataIdMap.get(info.dataId).memoryOffset;
+    return this.backend.dataIdMap.get(info.dataId).memoryOffset >>> 0;
   }
 
+  /** Heap memory for scratch; unsigned (Emscripten returns addresses above 2 GiB as negative numbers). */
   malloc(bytes: number): number {
-    return this.backend.wasm._malloc(bytes);
+    const ptr = this.backend.wasm._malloc(bytes) >>> 0;
+    if (ptr === 0) throw new Error(`the wasm heap is full (asked for ${bytes} bytes of scratch)`);
+    return ptr;
   }
 
   free(ptr: number): void {

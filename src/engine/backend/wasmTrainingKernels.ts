@@ -7,7 +7,9 @@ import {
 import { composedKernel } from './composedKernel';
 import { correctedKernels } from './poolingGradients';
 import { nativeKernelsFor } from './nativeKernels';
-import { depthwiseFilterGradientNative, depthwiseInputGradientNative, nativeDepthwiseApplies } from './nativeDepthwise';
+import {
+  convFilterGradientNative, depthwiseFilterGradientNative, depthwiseInputGradientNative, nativeConvFilterApplies, nativeDepthwiseApplies,
+} from './nativeConvGradients';
 import type { WasmBackendInternals } from './wasmHeap';
 
 /** Names of the kernels registered by registerWasmTrainingKernels, in the order they are registered. */
@@ -27,10 +29,18 @@ function geometry(attrs: tf.NamedAttrMap): ConvGeometry {
 const kernels: tf.KernelConfig[] = [
   {
     kernelName: 'Conv2DBackpropFilter', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs = {} }) => composedKernel(inputs, ({ x, dy }) => {
+    kernelFunc: ({ inputs, attrs = {}, backend }) => {
       if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') throw new Error('wasm Conv2DBackpropFilter supports only NHWC');
-      return conv2dFilterGradient(x, dy, attrs.filterShape as number[], geometry(attrs));
-    }),
+      const filterShape = attrs.filterShape as number[], g = geometry(attrs);
+      const x = inputs.x as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
+      const native = nativeKernelsFor(backend);
+      if (native && nativeConvFilterApplies(x, dy, g)) {
+        const dw = (backend as unknown as WasmBackendInternals).makeOutput(filterShape, 'float32');
+        convFilterGradientNative(native, x, dy, filterShape, dw, g);
+        return dw;
+      }
+      return composedKernel(inputs, ({ x: xt, dy: dyt }) => conv2dFilterGradient(xt, dyt, filterShape, g));
+    },
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm',

@@ -8,6 +8,7 @@ import { initBackend } from '../backend';
 import { hashSeed, seededRandom } from '../data/random';
 import { makeLoss } from '../losses';
 import { buildBenchModel, countTrainableLikeTorch } from '../models';
+import { FusedAdamOptimizer } from './fusedAdam';
 
 export interface BenchOptions {
   size: number;
@@ -75,7 +76,7 @@ export async function runBench(opts: BenchOptions, report?: (backend: BackendRep
     { type: 'ce', fromLogits: true, target: 'index', onehotIgnore: 'zero', focalGamma: 2 },
     { numClasses: NUM_CLASSES, ignoreLabel: IGNORE },
   );
-  const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+  const optimizer = new FusedAdamOptimizer(1e-3, 0.9, 0.999, 1e-7);
   const data = benchData(batch, size, opts.seed ?? 0);
   const x = tf.tensor4d(data.images, [batch, size, size, 3]);
   const y = tf.tensor3d(data.labels, [batch, size, size], 'int32');

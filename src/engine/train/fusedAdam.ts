@@ -20,6 +20,9 @@ interface WasmBackendData {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
+/** What Optimizer.minimize hands applyGradients: a name → gradient map, or a list of named gradients. */
+type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
+
 /** The native kernels when the fused update can run: wasm backend, kernels loaded, not switched off. */
 function fusedAdamKernels(): NativeKernels | null {
   if (process.env.SEGSCOPE_FUSED_ADAM === '0' || tf.getBackend() !== 'wasm') return null;
@@ -32,7 +35,7 @@ function fusedAdamKernels(): NativeKernels | null {
  * backend but wasm, with SEGSCOPE_FUSED_ADAM=0, or for a non-float32 variable it is tfjs' own AdamOptimizer.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
-  override applyGradients(variableGradients: tf.NamedTensorMap | tf.NamedTensor[]): void {
+  override applyGradients(variableGradients: VariableGradients): void {
     const native = fusedAdamKernels();
     const backend = tf.backend() as unknown as WasmBackendData;
     const list = Array.isArray(variableGradients) ? variableGradients

@@ -1,6 +1,7 @@
 // Builds the configured tfjs optimizer with tfjs' own defaults, and sets its learning rate between steps (for schedules).
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedConfig } from '../../config/resolve';
+import { FusedAdamOptimizer } from './fusedAdam';
 
 export type ResolvedOptimizerConfig = ResolvedConfig['train']['optimizer'];
 
@@ -13,7 +14,8 @@ export function makeOptimizer(cfg: ResolvedOptimizerConfig): tf.Optimizer {
   const lr = cfg.learningRate;
   switch (cfg.name) {
     case 'adam':
-      return tf.train.adam(lr, cfg.beta1 ?? 0.9, cfg.beta2 ?? 0.999, cfg.epsilon);
+      // tf.train.adam's maths and state, one native kernel per variable on wasm (fusedAdam.ts).
+      return new FusedAdamOptimizer(lr, cfg.beta1 ?? 0.9, cfg.beta2 ?? 0.999, cfg.epsilon);
     case 'sgd':
       return cfg.momentum ? tf.train.momentum(lr, cfg.momentum) : tf.train.sgd(lr);
     case 'adadelta':

@@ -2,7 +2,7 @@
 // backend, on shapes large enough to split; and the embedded binary is the one built from kernels.c.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -38,9 +38,11 @@ async function onWasmNative(name: NativeKernelName, work: () => tf.Tensor | tf.T
   return out;
 }
 
-test('the embedded wasm kernels are built from the current kernels.c (run scripts/build-native-kernels.mjs)', () => {
-  const source = readFileSync(path.join(__dirname, '../../../src/engine/backend/native/kernels.c'));
-  assert.equal(createHash('sha256').update(source).digest('hex'), KERNELS_SOURCE_SHA256);
+test('the embedded wasm kernels are built from the current C files (run scripts/build-native-kernels.mjs)', () => {
+  const folder = path.join(__dirname, '../../../src/engine/backend/native');
+  const hash = createHash('sha256');
+  for (const file of readdirSync(folder).filter((f) => f.endsWith('.c')).sort()) hash.update(file).update(readFileSync(path.join(folder, file)));
+  assert.equal(hash.digest('hex'), KERNELS_SOURCE_SHA256);
 });
 
 test('the threaded backend runs the kernels on two threads and says so in its report', async () => {
@@ -157,3 +159,28 @@ test('inference BatchNorm (moving statistics), split, with and without scale and
     assert.ok(err <= TOLERANCE, `scale/offset ${withParams}: relative error ${err}`);
   }
 });
+
+const convFilterCases = [
+  { x: [2, 65, 65, 3], f: [3, 3, 3, 24], s: 2, d: 1, pad: 'valid' as const },
+  { x: [2, 20, 21, 16], f: [3, 3, 16, 12], s: 1, d: 2, pad: 'same' as const },
+  { x: [2, 32, 32, 37], f: [1, 1, 37, 21], s: 1, d: 1, pad: 'same' as const },
+  { x: [1, 33, 33, 5], f: [5, 3, 5, 7], s: 2, d: 1, pad: 'same' as const },
+];
+
+for (const c of convFilterCases) {
+  test(`convolution filter gradient, split: x ${c.x} filter ${c.f} stride ${c.s} dilation ${c.d} ${c.pad}`, async () => {
+    const dyShape = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.f as [number, number, number, number],
+      c.s, c.d, c.pad).outShape;
+    const x = seeded(size(c.x), 51), dy = seeded(size(dyShape), 52);
+    const big = dilateFilter(new Float32Array(size(c.f)), c.f, c.d, c.d);
+    const attrs = (dilations: number, filterShape: number[]) =>
+      ({ strides: c.s, pad: c.pad, dilations, dataFormat: 'NHWC', filterShape }) as unknown as tf.NamedAttrMap;
+    // cpu's Conv2DBackpropFilter has no dilation: give it the zero-inserted filter shape and keep the real taps.
+    const expected = await onBackend('cpu', () => tf.tidy(() => tf.engine().runKernel('Conv2DBackpropFilter',
+      { x: tf.tensor(x, c.x), dy: tf.tensor(dy, dyShape) }, attrs(1, big.shape)) as tf.Tensor));
+    const [actual] = await onWasmNative('conv_filter_grad', () => tf.engine().runKernel('Conv2DBackpropFilter',
+      { x: tf.tensor(x, c.x), dy: tf.tensor(dy, dyShape) }, attrs(c.d, c.f)) as tf.Tensor);
+    const err = relativeError(actual, c.d === 1 ? expected.values : undilateFilter(expected.values, big.shape, c.d, c.d, c.f[0], c.f[1]));
+    assert.ok(err <= TOLERANCE, `relative error ${err}`);
+  });
+}

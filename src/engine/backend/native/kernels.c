@@ -1,6 +1,6 @@
 // SegScope's wasm SIMD kernels: elementwise training work over tensors in tfjs-backend-wasm's own heap (no copies).
 //
-// Built by scripts/build-native-kernels.mjs (clang --target=wasm32 -msimd128) into nativeKernelsBinary.ts. The module
+// Built with the other C files here by scripts/build-native-kernels.mjs (clang --target=wasm32 -msimd128) into nativeKernelsBinary.ts. The module
 // imports the backend's memory, so it must never touch memory it was not handed: no static data, no shadow stack (no
 // local arrays, no address-taken locals) — the build checks the output for both. Every kernel works on a range of
 // rows or elements so two threads can split one call. Pointers are byte offsets into the heap.

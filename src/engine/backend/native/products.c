@@ -1,0 +1,96 @@
+// SegScope's wasm SIMD kernels for sums of products over pixels: the weight gradient of any (non-depthwise) convolution.
+// Same rules as kernels.c (no static data, no shadow stack); built into the same module by build-native-kernels.mjs.
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+static inline v128_t madd(v128_t acc, v128_t a, v128_t b) {
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
+}
+
+static inline void add_to_doubles(double *c, v128_t s) {
+  wasm_v128_store(c, wasm_f64x2_add(wasm_v128_load(c), wasm_f64x2_promote_low_f32x4(s)));
+  wasm_v128_store(c + 2, wasm_f64x2_add(wasm_v128_load(c + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1))));
+}
+
+/*
+ * c[i, j] += Σ_{r < rows} a[r·aStride + i]·b[r·bStride + j] for i < I, j < J: float32 sums over the rows, added into the
+ * float64 c ([I, J]). 4×8 register tiles; leftover rows of c one at a time over 4 columns; leftover columns scalar.
+ */
+static void accumulate_products(const float *a, int aStride, const float *b, int bStride, int rows, int I, int J, double *c) {
+  int i = 0;
+  for (; i + 4 <= I; i += 4) {
+    int j = 0;
+    for (; j + 8 <= J; j += 8) {
+      v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+      const float *ar = a + i, *br = b + j;
+      for (int r = 0; r < rows; r++, ar += aStride, br += bStride) {
+        const v128_t b0 = wasm_v128_load(br), b1 = wasm_v128_load(br + 4);
+        const v128_t a0 = wasm_v128_load32_splat(ar), a1 = wasm_v128_load32_splat(ar + 1);
+        const v128_t a2 = wasm_v128_load32_splat(ar + 2), a3 = wasm_v128_load32_splat(ar + 3);
+        s0 = madd(s0, a0, b0); s1 = madd(s1, a0, b1); s2 = madd(s2, a1, b0); s3 = madd(s3, a1, b1);
+        s4 = madd(s4, a2, b0); s5 = madd(s5, a2, b1); s6 = madd(s6, a3, b0); s7 = madd(s7, a3, b1);
+      }
+      double *ci = c + (long)i * J + j;
+      add_to_doubles(ci, s0); add_to_doubles(ci + 4, s1);
+      add_to_doubles(ci + J, s2); add_to_doubles(ci + J + 4, s3);
+      add_to_doubles(ci + 2 * J, s4); add_to_doubles(ci + 2 * J + 4, s5);
+      add_to_doubles(ci + 3 * J, s6); add_to_doubles(ci + 3 * J + 4, s7);
+    }
+    for (; j < J; j++) {
+      float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+      const float *ar = a + i, *br = b + j;
+      for (int r = 0; r < rows; r++, ar += aStride, br += bStride) {
+        s0 += ar[0] * br[0]; s1 += ar[1] * br[0]; s2 += ar[2] * br[0]; s3 += ar[3] * br[0];
+      }
+      c[(long)i * J + j] += s0; c[(long)(i + 1) * J + j] += s1;
+      c[(long)(i + 2) * J + j] += s2; c[(long)(i + 3) * J + j] += s3;
+    }
+  }
+  for (; i < I; i++) {
+    int j = 0;
+    for (; j + 4 <= J; j += 4) {
+      v128_t s = wasm_f32x4_splat(0.f);
+      const float *ar = a + i, *br = b + j;
+      for (int r = 0; r < rows; r++, ar += aStride, br += bStride) s = madd(s, wasm_v128_load32_splat(ar), wasm_v128_load(br));
+      add_to_doubles(c + (long)i * J + j, s);
+    }
+    for (; j < J; j++) {
+      float s = 0.f;
+      const float *ar = a + i, *br = b + j;
+      for (int r = 0; r < rows; r++, ar += aStride, br += bStride) s += ar[0] * br[0];
+      c[(long)i * J + j] += s;
+    }
+  }
+}
+
+/* Convolution geometry as a pointer to 14 ints: the depthwise layout of kernels.c plus the output channels. */
+enum { G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_DH, G_DW, G_PT, G_PL, G_CO };
+
+/*
+ * dw of conv2d (NHWC, any kernel, stride, dilation, padding) over output rows [r0, r1) (index n·OH + oh):
+ * dw[kh, kw, ci, co] += Σ_ow x[n, ih, iw, ci]·dy[n, oh, ow, co], into float64 `acc` ([KH·KW·C·CO], not reset).
+ */
+EXPORT(conv_filter_grad)
+void conv_filter_grad(const int *g, const float *x, const float *dy, double *acc, int r0, int r1) {
+  const int H = g[G_H], W = g[G_W], C = g[G_C], OH = g[G_OH], OW = g[G_OW], KH = g[G_KH], KW = g[G_KW];
+  const int SH = g[G_SH], SW = g[G_SW], DH = g[G_DH], DW = g[G_DW], PT = g[G_PT], PL = g[G_PL], CO = g[G_CO];
+  for (int row = r0; row < r1; row++) {
+    const int n = row / OH, oh = row % OH;
+    const float *drow = dy + (long)row * OW * CO;
+    for (int kh = 0; kh < KH; kh++) {
+      const int ih = oh * SH - PT + kh * DH;
+      if (ih < 0 || ih >= H) continue;
+      const float *xrow = x + ((long)n * H + ih) * W * C;
+      for (int kw = 0; kw < KW; kw++) {
+        const int off = kw * DW - PL;
+        const int ow0 = off < 0 ? (-off + SW - 1) / SW : 0;
+        int ow1 = (W - 1 - off) < 0 ? 0 : (W - 1 - off) / SW + 1;
+        if (ow1 > OW) ow1 = OW;
+        if (ow1 <= ow0) continue;
+        accumulate_products(xrow + (long)(ow0 * SW + off) * C, SW * C, drow + (long)ow0 * CO, CO, ow1 - ow0, C, CO,
+                            acc + ((long)kh * KW + kw) * C * CO);
+      }
+    }
+  }
+}

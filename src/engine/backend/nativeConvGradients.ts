@@ -1,0 +1,91 @@
+// Convolution gradients on the native SIMD kernels (NHWC, float32, any stride, dilation and padding): depthwise
+// (channel multiplier 1) input and filter gradients, and the filter gradient of ordinary convolutions.
+import * as tf from '@tensorflow/tfjs-core';
+import type { NativeKernels } from './nativeKernels';
+import type { ConvGeometry } from './convMath';
+
+/** Whether the native kernels can compute this depthwise gradient (else the composed one is used). */
+export function nativeDepthwiseApplies(filterShape: number[], dtype: tf.DataType, g: ConvGeometry): boolean {
+  return filterShape[3] === 1 && dtype === 'float32' && g.dimRoundingMode === undefined;
+}
+
+/** Whether the native kernels can compute this convolution's filter gradient (else the composed one is used). */
+export function nativeConvFilterApplies(x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry): boolean {
+  return x.dtype === 'float32' && dy.dtype === 'float32' && g.dimRoundingMode === undefined;
+}
+
+function convInfo(inputShape: number[], filterShape: number[], g: ConvGeometry, depthwise = true): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number], g.strides, g.dilations, g.pad, g.dimRoundingMode, depthwise);
+}
+
+/** The 14 ints the C kernels read as a convolution geometry, written to the heap (freed by the caller). */
+function writeGeometry(native: NativeKernels, info: tf.backend_util.Conv2DInfo): number {
+  const ptr = native.malloc(14 * 4);
+  new Int32Array(native.buffer, ptr, 14).set([
+    info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
+    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
+    info.outChannels,
+  ]);
+  return ptr;
+}
+
+/** Runs a filter-gradient kernel over the output rows with one float64 accumulator per thread; writes their sum to dw. */
+function filterGradient(
+  native: NativeKernels, name: 'depthwise_filter_grad' | 'conv_filter_grad', info: tf.backend_util.Conv2DInfo,
+  x: tf.TensorInfo, dy: tf.TensorInfo, dw: tf.TensorInfo, weights: number,
+): void {
+  const parts = native.threads;
+  const geometry = writeGeometry(native, info);
+  const accBytes = 8 * weights;
+  const raw = native.malloc(parts * accBytes + 16);
+  const acc = Math.ceil(raw / 16) * 16;
+  try {
+    new Float64Array(native.buffer, acc, parts * weights).fill(0);
+    const xOff = native.offset(x), dyOff = native.offset(dy);
+    native.run(name, info.batchSize * info.outHeight, info.outWidth * weights,
+      (r0, r1, part) => [geometry, xOff, dyOff, acc + part * accBytes, r0, r1]);
+    const sums = new Float64Array(native.buffer, acc, parts * weights);
+    const out = new Float32Array(native.buffer, native.offset(dw), weights);
+    for (let i = 0; i < weights; i++) {
+      let s = 0;
+      for (let p = 0; p < parts; p++) s += sums[p * weights + i];
+      out[i] = s;
+    }
+  } finally {
+    native.free(raw);
+    native.free(geometry);
+  }
+}
+
+/** dx ([N, H, W, C]) from dy and the filter. */
+export function depthwiseInputGradientNative(
+  native: NativeKernels, inputShape: number[], dy: tf.TensorInfo, filter: tf.TensorInfo, dx: tf.TensorInfo, g: ConvGeometry,
+): void {
+  const info = convInfo(inputShape, filter.shape, g);
+  const geometry = writeGeometry(native, info);
+  try {
+    const dyOff = native.offset(dy), wOff = native.offset(filter), dxOff = native.offset(dx);
+    const rows = info.batchSize * info.inHeight;
+    native.run('depthwise_input_grad', rows, info.inWidth * info.inChannels * info.filterHeight * info.filterWidth,
+      (r0, r1) => [geometry, dyOff, wOff, dxOff, r0, r1]);
+  } finally {
+    native.free(geometry);
+  }
+}
+
+/** dw ([KH, KW, C, 1]) of a depthwise convolution from x and dy. */
+export function depthwiseFilterGradientNative(
+  native: NativeKernels, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[], dw: tf.TensorInfo, g: ConvGeometry,
+): void {
+  const info = convInfo(x.shape, filterShape, g);
+  filterGradient(native, 'depthwise_filter_grad', info, x, dy, dw, info.filterHeight * info.filterWidth * info.inChannels);
+}
+
+/** dw ([KH, KW, C, CO]) of a convolution from x and dy. */
+export function convFilterGradientNative(
+  native: NativeKernels, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[], dw: tf.TensorInfo, g: ConvGeometry,
+): void {
+  const info = convInfo(x.shape, filterShape, g, false);
+  filterGradient(native, 'conv_filter_grad', info, x, dy, dw, filterShape.reduce((a, b) => a * b, 1));
+}
