@@ -8,6 +8,8 @@ function scratch(native: NativeKernels, parts: number, floatsPerPart: number, do
   const partBytes = Math.ceil((floatBytes + doubleBytes) / 16) * 16;
   const base = native.malloc(parts * partBytes + 16);
   const start = Math.ceil(base / 16) * 16;
+  // Zeroed: a call too small to split leaves the second part's sums untouched, and malloc'd memory is not clean.
+  new Uint8Array(native.buffer, start, parts * partBytes).fill(0);
   return {
     base,
     floats: (part: number) => start + part * partBytes + doubleBytes,

@@ -184,3 +184,33 @@ for (const c of convFilterCases) {
     assert.ok(err <= TOLERANCE, `relative error ${err}`);
   });
 }
+
+test('calls too small to split are right on a dirty heap (scratch memory is not assumed zero)', async () => {
+  await tf.setBackend('wasm');
+  const native = nativeKernelsFor(tf.findBackend('wasm'))!;
+  // Freed blocks full of NaN: malloc hands them out again for the kernels' scratch.
+  const blocks = [256, 1024, 4096, 16384].map((bytes) => {
+    const ptr = native.malloc(bytes);
+    new Float32Array(native.buffer, ptr, bytes / 4).fill(NaN);
+    return ptr;
+  });
+  blocks.forEach((ptr) => native.free(ptr));
+  const shape = [2, 5, 5, 6];
+  const run = () => {
+    const x = tf.tensor(seeded(size(shape), 61), shape), dy = tf.tensor(seeded(size(shape), 62), shape);
+    const gamma = tf.tensor1d(seeded(6, 63)), beta = tf.tensor1d(seeded(6, 64));
+    const f = (a: tf.Tensor, g: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a, g as tf.Tensor1D, beta, 1e-3, () => undefined), dy));
+    return tf.concat(tf.grads(f)([x, gamma]).map((t) => tf.reshape(t, [-1])));
+  };
+  const expected = await onBackend('cpu', run);
+  const before = counts('bn_grad_sums');
+  const [actual] = await onWasmNativeUnsplit(run);
+  assert.equal(counts('bn_grad_sums').split, before.split, 'too small to split');
+  const err = relativeError(actual, expected.values);
+  assert.ok(err <= TOLERANCE, `relative error ${err}`);
+});
+
+async function onWasmNativeUnsplit(work: () => tf.Tensor) {
+  await tf.setBackend('wasm');
+  return tf.tidy(() => [work().dataSync() as Float32Array]);
+}
