@@ -27,41 +27,63 @@ export interface ForkOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A launcher that forks `scriptPath`; messages sent before the trainer is ready are queued. */
+/**
+ * A launcher that forks `scriptPath`; messages sent before the trainer is ready are queued. Its output is read from the
+ * start, so a trainer that dies before it is ready still leaves its last stderr lines; `onExit` comes after them, and
+ * nothing is passed on after it (a grandchild may keep the pipes open).
+ */
 export function forkLauncher(scriptPath: string, options: ForkOptions = {}): TrainerLauncher {
   return (events) => {
-    let connection: TrainerConnection | undefined;
+    let ready = false;
     let killed = false;
+    let exited = false;
     const queued: HostToTrainer[] = [];
-    const send = (c: TrainerConnection, message: HostToTrainer) => {
-      try { c.send(message); } catch (error) { events.onStderr(`${(error as Error).message}\n`); }
+    let trainer: TrainerConnection;
+    try {
+      trainer = TrainerConnection.fork({
+        modulePath: scriptPath,
+        execArgv: /\.[cm]?ts$/.test(scriptPath) ? ['--import', tsxLoaderFor(scriptPath)] : [],
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+    } catch (error) {
+      // fork throws for some spawn errors (others arrive as events); report it like any failed start, after this call.
+      queueMicrotask(() => {
+        events.onStderr(`could not start the trainer ${scriptPath}: ${(error as Error).message}\n`);
+        events.onExit(1, null);
+      });
+      return { send: () => undefined, kill: () => undefined };
+    }
+    const send = (message: HostToTrainer) => {
+      try { trainer.send(message); } catch (error) { events.onStderr(`${(error as Error).message}\n`); }
     };
-    TrainerConnection.start({
-      modulePath: scriptPath,
-      execArgv: /\.[cm]?ts$/.test(scriptPath) ? ['--import', tsxLoaderFor(scriptPath)] : [],
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    }).then((started) => {
-      connection = started;
-      started.child.stderr?.setEncoding('utf8').on('data', (text: string) => events.onStderr(text));
-      started.child.stdout?.setEncoding('utf8').on('data', (text: string) => events.onStdout(text));
-      started.onMessage((message) => events.onMessage(message));
-      started.onExit(({ code, signal }) => events.onExit(code, signal));
-      if (killed) { void started.dispose(); return; }
-      // TrainerConnection.start consumed the trainer's own `trainer/ready`: pass it on, then what was sent meanwhile.
-      events.onMessage({ type: 'trainer/ready', pid: started.pid ?? 0 });
-      for (const message of queued.splice(0)) send(started, message);
-    }, (error: Error) => {
-      events.onStderr(`could not start the trainer ${scriptPath}: ${error.message}\n`);
-      events.onExit(1, null);
+    trainer.child.stderr?.setEncoding('utf8').on('data', (text: string) => { if (!exited) events.onStderr(text); });
+    trainer.child.stdout?.setEncoding('utf8').on('data', (text: string) => { if (!exited) events.onStdout(text); });
+    trainer.onMessage((message) => {
+      if (ready) { events.onMessage(message); return; }
+      if (message.type !== 'trainer/ready') return;
+      ready = true;
+      if (killed) { void trainer.dispose(); return; }
+      events.onMessage(message);
+      for (const message of queued.splice(0)) send(message);
+    });
+    trainer.onExit(({ code, signal }) => {
+      exited = true;
+      if (ready) { events.onExit(code, signal); return; }
+      // Never ready: say why (the rejection names a spawn error or the exit code), then report the exit.
+      trainer.whenReady().then(() => events.onExit(code, signal), (error: Error) => {
+        events.onStderr(`could not start the trainer ${scriptPath}: ${error.message}\n`);
+        events.onExit(code, signal);
+      });
     });
     return {
-      send: (message) => (connection ? send(connection, message) : queued.push(message)),
+      send: (message) => (ready ? send(message) : queued.push(message)),
       kill: (force = false) => {
         killed = true;
-        if (force) connection?.child.kill('SIGKILL');
-        else void connection?.dispose();
+        if (!ready) return;
+        if (force) trainer.child.kill('SIGKILL');
+        else void trainer.dispose();
       },
     };
   };

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TrainerController, type StartRequest } from '../../../src/host/trainerController';
 import type { TrainerExit } from '../../../src/host/trainerExit';
+import { STDIO_GRACE_MS } from '../../../src/trainer/connection';
 import { forkLauncher } from '../../../src/trainer/launcher';
 
 const dyingTrainer = path.resolve(__dirname, '../../fixtures/dyingTrainer.mjs');
@@ -25,12 +26,14 @@ function startDying(env: Record<string, string>): { controller: TrainerControlle
   return { controller, verdict };
 }
 
-/** Blocks this thread (without spinning) until `file` exists plus `extraMs`, as a busy extension host would be. */
-function blockUntil(file: string, extraMs: number, limitMs = 20_000): void {
+/**
+ * Blocks this thread (without spinning) until `file` exists plus `extraMs`, as a busy extension host would be. Gives up
+ * after `limitMs` (where a pipe holds less than the dump, the trainer cannot finish writing while nobody reads).
+ */
+function blockUntil(file: string, extraMs: number, limitMs = 10_000): void {
   const cell = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + limitMs;
   while (!existsSync(file) && Date.now() < deadline) Atomics.wait(cell, 0, 0, 20);
-  assert.ok(existsSync(file), `the dying trainer did not get to exit within ${limitMs} ms`);
   Atomics.wait(cell, 0, 0, extraMs);
 }
 
@@ -43,7 +46,8 @@ function assertSawLastWords(exit: TrainerExit): void {
 test('a trainer that dies right after ready while the host is busy: the verdict has its last stderr line', { timeout: 60_000 }, async () => {
   const marker = path.join(work, 'after-ready.exiting');
   const { verdict } = startDying({ SEGSCOPE_DYING_WHEN: 'after-ready', SEGSCOPE_DYING_KB: '120', SEGSCOPE_DYING_MARKER: marker });
-  // The dump, `trainer/ready` and the exit all wait for the host at once, as when the extension host is busy rendering.
+  // The dump, `trainer/ready` and the exit all wait for the host at once, as when the extension host is busy rendering:
+  // the host learns of the exit with part of the dump still unread (deciding on 'exit', the old code missed the last line).
   blockUntil(marker, 300);
   assertSawLastWords((await verdict).exit);
 });
@@ -60,7 +64,7 @@ test('a grandchild that keeps stderr open does not hold back the verdict', { tim
     const { exit, afterMs } = await verdict;
     assertSawLastWords(exit);
     // The grandchild sleeps for 60 s; the verdict comes after the stdio grace period, not when the grandchild ends.
-    assert.ok(afterMs < 20_000, `verdict after ${afterMs} ms`);
+    assert.ok(afterMs < STDIO_GRACE_MS + 10_000, `verdict after ${afterMs} ms`);
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     assert.doesNotThrow(() => process.kill(grandchild, 0), 'the grandchild should still hold stderr when the verdict comes');
   } finally {

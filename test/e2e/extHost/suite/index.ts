@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 
 export function run(): Promise<void> {
+  // The launchers give the whole suite 300 s (runExtensionTests' default, the codeShim route) or 330 s (offline.e2e.test.ts),
+  // workbench start included. The tests that train set their own timeouts from their waits (findings 140 s, training
+  // 90 s), so even both timing out leave room for the rest; keep it so when adding waits.
   const mocha = new Mocha({ ui: 'bdd', color: false, reporter: 'spec', timeout: 120_000 });
   const grep = process.env.SEGSCOPE_EXTHOST_GREP;
   if (grep) mocha.grep(new RegExp(grep));
