@@ -1,6 +1,7 @@
 // Softmax cross-entropy with an ignore label as one pass over the wasm heap: the loss and its gradient together.
 import * as tf from '@tensorflow/tfjs-core';
 import { heapView, type WasmBackendInternals } from './wasmHeap';
+import { nativeKernelsFor, type NativeKernels } from './nativeKernels';
 
 /**
  * Kernel name (wasm only). Inputs: logits [..., C] float32, probs = softmax(logits) (wasm's own Softmax kernel, ~5×
@@ -15,6 +16,43 @@ function logSoftmaxAt(logits: Float32Array, base: number, C: number, y: number):
   let sum = 0;
   for (let c = 0; c < C; c++) sum += Math.exp(logits[base + c] - max);
   return logits[base + y] - max - Math.log(sum);
+}
+
+/** The loss alone (the numerator needs log p_y per valid pixel only): what the native gradient kernel leaves to JavaScript. */
+function softmaxCrossEntropyLoss(
+  logits: Float32Array, probs: Float32Array, labels: Int32Array, C: number, ignoreLabel: number, weights: number[] | null,
+): { loss: number; norm: number } {
+  let denominator = 0, numerator = 0;
+  for (let p = 0; p < labels.length; p++) {
+    const y = labels[p];
+    if (y === ignoreLabel || y < 0 || y >= C) continue;
+    const w = weights ? weights[y] : 1;
+    denominator += w;
+    const py = probs[p * C + y];
+    numerator -= w * (py > 1e-30 ? Math.log(py) : logSoftmaxAt(logits, p * C, C, y));
+  }
+  const norm = Math.max(denominator, 1e-12);
+  return { loss: numerator / norm, norm };
+}
+
+/** Loss in JavaScript, gradient with the native SIMD kernel (split over two threads for large batches). */
+function softmaxCrossEntropyNative(
+  native: NativeKernels, logits: tf.TensorInfo, probs: tf.TensorInfo, labels: tf.TensorInfo, C: number, ignoreLabel: number,
+  weights: number[] | null, grad: tf.TensorInfo,
+): number {
+  const weightPtr = weights ? native.malloc(4 * C) : 0;
+  try {
+    const buffer = native.buffer;
+    if (weights) new Float32Array(buffer, weightPtr, C).set(weights);
+    const pixels = tf.util.sizeFromShape(labels.shape);
+    const { loss, norm } = softmaxCrossEntropyLoss(new Float32Array(buffer, native.offset(logits), pixels * C),
+      new Float32Array(buffer, native.offset(probs), pixels * C), new Int32Array(buffer, native.offset(labels), pixels), C, ignoreLabel, weights);
+    const probsOff = native.offset(probs), labelsOff = native.offset(labels), gradOff = native.offset(grad);
+    native.run('softmax_ce_grad', pixels, C, (begin, end) => [probsOff, labelsOff, C, ignoreLabel, weightPtr, 1 / norm, gradOff, begin, end]);
+    return loss;
+  } finally {
+    if (weights) native.free(weightPtr);
+  }
 }
 
 /**
@@ -55,6 +93,13 @@ export const softmaxCrossEntropyKernel: tf.KernelConfig = {
     const C = logits.shape[logits.shape.length - 1];
     const loss = wasm.makeOutput([], 'float32');
     const grad = wasm.makeOutput(logits.shape, 'float32');
+    const native = nativeKernelsFor(backend);
+    if (native) {
+      const value = softmaxCrossEntropyNative(native, logits, probs, labels, C, attrs.ignoreLabel as number,
+        (attrs.weights as number[] | null) ?? null, grad);
+      (heapView(wasm, loss) as Float32Array)[0] = value;
+      return [loss, grad];
+    }
     const value = softmaxCrossEntropyInto(heapView(wasm, logits) as Float32Array, heapView(wasm, probs) as Float32Array,
       heapView(wasm, labels) as Int32Array, C, attrs.ignoreLabel as number, (attrs.weights as number[] | null) ?? null,
       heapView(wasm, grad) as Float32Array);

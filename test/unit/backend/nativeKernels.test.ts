@@ -10,6 +10,7 @@ import { initBackend } from '../../../src/engine/backend';
 import { nativeKernelsFor, type NativeKernelName } from '../../../src/engine/backend/nativeKernels';
 import { KERNELS_SOURCE_SHA256 } from '../../../src/engine/backend/native/nativeKernelsBinary';
 import { batchNormTraining } from '../../../src/engine/models';
+import { fusedSoftmaxCrossEntropy } from '../../../src/engine/losses/softmaxCrossEntropy';
 import { dilateFilter, onBackend, relativeError, seeded, size, undilateFilter } from './helpers';
 
 const TOLERANCE = 1e-4;
@@ -214,3 +215,31 @@ async function onWasmNativeUnsplit(work: () => tf.Tensor) {
   await tf.setBackend('wasm');
   return tf.tidy(() => [work().dataSync() as Float32Array]);
 }
+
+test('softmax cross-entropy gradient, split, with class weights, ignored and out-of-range labels', async () => {
+  const [N, H, W, C] = [2, 48, 48, 21];
+  const logits = Float32Array.from(seeded(N * H * W * C, 71), (v) => v * 4);
+  const labels = Int32Array.from(seeded(N * H * W, 72), (v, i) => (i % 13 === 0 ? 255 : i % 29 === 0 ? 40 : Math.floor((v + 1) * 10.5)));
+  const weights = Array.from({ length: C }, (_, c) => 0.5 + c / C);
+  // Reference: the same maths op by op (log-softmax, weighted mean over valid pixels), on cpu.
+  const reference = () => tf.tidy(() => {
+    const z = tf.variable(tf.tensor4d(logits, [N, H, W, C]));
+    const y = tf.tensor3d(labels, [N, H, W], 'int32');
+    const valid = tf.logicalAnd(tf.notEqual(y, 255), tf.less(y, C));
+    const w = tf.mul(tf.gather(tf.tensor1d(weights), tf.where(valid, y, tf.zerosLike(y))), tf.cast(valid, 'float32'));
+    const f = () => tf.div(tf.neg(tf.sum(tf.mul(w, tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(tf.where(valid, y, tf.zerosLike(y)), C)), -1)))), tf.sum(w)) as tf.Scalar;
+    const { value, grads } = tf.variableGrads(f, [z]);
+    const out = tf.concat([tf.reshape(value, [1]), tf.reshape(grads[z.name], [-1])]);
+    z.dispose();
+    return out;
+  });
+  const expected = await onBackend('cpu', reference);
+  const [actual] = await onWasmNative('softmax_ce_grad', () => {
+    const z = tf.tensor4d(logits, [N, H, W, C]);
+    const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => fusedSoftmaxCrossEntropy(tf.tensor3d(labels, [N, H, W], 'int32'), t as tf.Tensor4D, 255, weights))(z);
+    return tf.concat([tf.reshape(value, [1]), tf.reshape(grad, [-1])]);
+  });
+  const err = relativeError(actual.subarray(1), expected.values.subarray(1));
+  assert.ok(err <= TOLERANCE, `gradient: relative error ${err}`);
+  assert.ok(Math.abs(actual[0] - expected.values[0]) <= 1e-5 * Math.abs(expected.values[0]), `loss ${actual[0]} vs ${expected.values[0]}`);
+});
