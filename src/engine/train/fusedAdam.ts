@@ -16,7 +16,6 @@ interface AdamState {
 /** The parts of tfjs-backend-wasm's backend used here (not in its public typings). */
 interface WasmBackendData {
   dataIdMap: { has(dataId: object): boolean };
-  refCount(dataId: object): number;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
@@ -68,26 +67,25 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 
   /**
-   * One variable's step. In place when the weight and both moments are the only tensors on their data (tfjs' Identity
-   * and reshape share data on wasm, so a clone of a weight must keep its values); otherwise into fresh tensors that the
-   * variables are assigned, as AdamOptimizer does.
+   * One variable's step, into fresh tensors that the variables are assigned (as AdamOptimizer does). Not in place:
+   * tfjs-backend-wasm caches XNNPACK operators with the filter packed inside, keyed by the filter's data id, so a weight
+   * changed in place would leave convolutions on its old values; and on wasm a clone or reshape shares the data.
+   * (Moments in place would save ~0.4 ms of ~3 ms per bench step.)
    */
   private updateVariable(
     native: NativeKernels, backend: WasmBackendData, gradient: tf.Tensor, w: tf.Variable, m: tf.Variable, v: tf.Variable,
     bias1: number, bias2: number,
   ): void {
-    const inPlace = [w, m, v].every((t) => backend.refCount(t.dataId) === 1);
-    const outputs = inPlace ? [w, m, v] : [w, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
+    const outputs = [w, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
     const [gOff, wOff, mOff, vOff, wOut, mOut, vOut] = [gradient, w, m, v, ...outputs].map((t) => native.offset(t));
     const { beta1, beta2, epsilon, learningRate } = this;
     native.run('adam_update', w.size, 1, (begin, end) => [
       gOff, wOff, mOff, vOff, wOut, mOut, vOut, begin, end, beta1, 1 - beta1, beta2, 1 - beta2, bias1, bias2, epsilon, -learningRate,
     ]);
-    if (inPlace) return;
     [w, m, v].forEach((variable, k) => {
-      const fresh = tf.engine().makeTensorFromTensorInfo(outputs[k], backend as unknown as tf.KernelBackend);
-      variable.assign(fresh);
-      fresh.dispose();
+      const tensor = tf.engine().makeTensorFromTensorInfo(outputs[k], backend as unknown as tf.KernelBackend);
+      variable.assign(tensor);
+      tensor.dispose();
     });
   }
 }
