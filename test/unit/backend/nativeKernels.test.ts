@@ -243,3 +243,15 @@ test('softmax cross-entropy gradient, split, with class weights, ignored and out
   assert.ok(err <= TOLERANCE, `gradient: relative error ${err}`);
   assert.ok(Math.abs(actual[0] - expected.values[0]) <= 1e-5 * Math.abs(expected.values[0]), `loss ${actual[0]} vs ${expected.values[0]}`);
 });
+
+test('ReLU and ReLU6 forward, split, keep NaN and clip at 0 and 6 exactly like cpu', async () => {
+  const shape = [2, 50, 50, 15];
+  const xs = Float32Array.from(seeded(size(shape), 81), (v, i) => (i % 101 === 0 ? NaN : i % 103 === 0 ? Infinity : v * 9));
+  for (const [name, op] of [['relu_forward', tf.relu], ['relu6_forward', tf.relu6]] as const) {
+    const run = () => op(tf.tensor(xs, shape));
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative(name, run);
+    const differing = Array.from(actual).filter((v, i) => !Object.is(v, expected.values[i]) && !(v === 0 && expected.values[i] === 0)).length;
+    assert.equal(differing, 0, `${name}: ${differing} elements differ`);
+  }
+});
