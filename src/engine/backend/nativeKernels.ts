@@ -1,4 +1,4 @@
-// Runs SegScope's wasm SIMD kernels (native/kernels.c) on tfjs-backend-wasm's own heap, split over two threads when the heap is shared.
+// Runs SegScope's wasm SIMD kernels (native/*.c) on tfjs-backend-wasm's own heap, split over two threads when the heap is shared.
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { PLAIN_MEMORY_KERNELS, SHARED_MEMORY_KERNELS } from './native/nativeKernelsBinary';

@@ -1,5 +1,5 @@
 // SegScope's wasm SIMD kernels on the threaded backend (shared heap, work split over two threads) against the cpu
-// backend, on shapes large enough to split; and the embedded binary is the one built from kernels.c.
+// backend, on shapes large enough to split; and the embedded binary is the one built from native/*.c.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -39,10 +39,10 @@ async function onWasmNative(name: NativeKernelName, work: () => tf.Tensor | tf.T
   return out;
 }
 
-test('the embedded wasm kernels are built from the current C files (run scripts/build-native-kernels.mjs)', () => {
+test('the embedded wasm kernels are built from the current C sources (run scripts/build-native-kernels.mjs)', () => {
   const folder = path.join(__dirname, '../../../src/engine/backend/native');
   const hash = createHash('sha256');
-  for (const file of readdirSync(folder).filter((f) => f.endsWith('.c')).sort()) hash.update(file).update(readFileSync(path.join(folder, file)));
+  for (const file of readdirSync(folder).filter((f) => f.endsWith('.c') || f.endsWith('.h')).sort()) hash.update(file).update(readFileSync(path.join(folder, file)));
   assert.equal(hash.digest('hex'), KERNELS_SOURCE_SHA256);
 });
 

@@ -1,8 +1,5 @@
-// SegScope's wasm SIMD kernels for activations forward (their gradients are in kernels.c).
-// Same rules as kernels.c (no static data, no shadow stack); built into the same module by build-native-kernels.mjs.
-#include <wasm_simd128.h>
-
-#define EXPORT(name) __attribute__((export_name(#name)))
+// SegScope's wasm SIMD kernels for ReLU and ReLU6: forward, and gradients (dy masked where the activation passes x).
+#include "common.h"
 
 /* y = max(x, 0) for elements [begin, end); NaN stays NaN, like tfjs' Relu. */
 EXPORT(relu_forward)
@@ -29,4 +26,29 @@ void relu6_forward(const float *x, float *y, int begin, int end) {
     wasm_v128_store(y + i, wasm_v128_bitselect(v, clipped, wasm_f32x4_ne(v, v)));
   }
   for (; i < end; i++) y[i] = x[i] != x[i] ? x[i] : x[i] < 0.f ? 0.f : x[i] > 6.f ? 6.f : x[i];
+}
+
+/* out = dy · (x > 0), elements [begin, end). Multiplies like tfjs' mul(dy, step(x)) (Inf·0 = NaN). */
+EXPORT(relu_grad)
+void relu_grad(const float *dy, const float *x, float *out, int begin, int end) {
+  const v128_t zero = wasm_f32x4_splat(0.f), one = wasm_f32x4_splat(1.f);
+  int i = begin;
+  for (; i + 4 <= end; i += 4) {
+    v128_t mask = wasm_v128_and(wasm_f32x4_gt(wasm_v128_load(x + i), zero), one);
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), mask));
+  }
+  for (; i < end; i++) out[i] = dy[i] * (float)(x[i] > 0.f);
+}
+
+/* out = dy · (0 ≤ x ≤ 6), elements [begin, end). */
+EXPORT(relu6_grad)
+void relu6_grad(const float *dy, const float *x, float *out, int begin, int end) {
+  const v128_t zero = wasm_f32x4_splat(0.f), six = wasm_f32x4_splat(6.f), one = wasm_f32x4_splat(1.f);
+  int i = begin;
+  for (; i + 4 <= end; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t mask = wasm_v128_and(wasm_v128_and(wasm_f32x4_ge(v, zero), wasm_f32x4_le(v, six)), one);
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), mask));
+  }
+  for (; i < end; i++) out[i] = dy[i] * (float)((x[i] >= 0.f) & (x[i] <= 6.f));
 }

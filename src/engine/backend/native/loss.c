@@ -1,8 +1,5 @@
 // SegScope's wasm SIMD kernel for the loss: the gradient of softmax cross-entropy with an ignore label.
-// Same rules as kernels.c (no static data, no shadow stack); built into the same module by build-native-kernels.mjs.
-#include <wasm_simd128.h>
-
-#define EXPORT(name) __attribute__((export_name(#name)))
+#include "common.h"
 
 /*
  * For pixels [begin, end) of probs ([pixels, C], the softmax of the logits): grad = w_y·(p − onehot(y))·invNorm, and 0

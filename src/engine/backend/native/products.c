@@ -1,17 +1,6 @@
-// SegScope's wasm SIMD kernels for sums of products over pixels: the weight gradient of any (non-depthwise) convolution.
-// Same rules as kernels.c (no static data, no shadow stack); built into the same module by build-native-kernels.mjs.
-#include <wasm_simd128.h>
-
-#define EXPORT(name) __attribute__((export_name(#name)))
-
-static inline v128_t madd(v128_t acc, v128_t a, v128_t b) {
-  return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
-}
-
-static inline void add_to_doubles(double *c, v128_t s) {
-  wasm_v128_store(c, wasm_f64x2_add(wasm_v128_load(c), wasm_f64x2_promote_low_f32x4(s)));
-  wasm_v128_store(c + 2, wasm_f64x2_add(wasm_v128_load(c + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1))));
-}
+// SegScope's wasm SIMD kernels for sums of products over pixels, with no transposes: Aᵀ·B (the weight gradient of
+// 1×1 convolutions and dense layers) and the weight gradient of any convolution.
+#include "common.h"
 
 /*
  * c[i, j] += Σ_{r < rows} a[r·aStride + i]·b[r·bStride + j] for i < I, j < J: float32 sums over the rows, added into the
@@ -64,8 +53,19 @@ static void accumulate_products(const float *a, int aStride, const float *b, int
   }
 }
 
-/* Convolution geometry as a pointer to 14 ints: the depthwise layout of kernels.c plus the output channels. */
-enum { G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_DH, G_DW, G_PT, G_PL, G_CO };
+/* Rows of a matrix product summed in float32 before they are added into the float64 result (they stay in cache). */
+#define PRODUCT_CHUNK 64
+
+/*
+ * c[i, j] += Σ_r a[r, i]·b[r, j] for rows [r0, r1) of a ([M, I]) and b ([M, J]); c is [I, J] float64 (not reset).
+ */
+EXPORT(matmul_at_b)
+void matmul_at_b(const float *a, const float *b, int I, int J, double *c, int r0, int r1) {
+  for (int q0 = r0; q0 < r1; q0 += PRODUCT_CHUNK) {
+    const int q1 = q0 + PRODUCT_CHUNK < r1 ? q0 + PRODUCT_CHUNK : r1;
+    accumulate_products(a + (long)q0 * I, I, b + (long)q0 * J, J, q1 - q0, I, J, c);
+  }
+}
 
 /*
  * dw of conv2d (NHWC, any kernel, stride, dilation, padding) over output rows [r0, r1) (index n·OH + oh):

@@ -1,0 +1,99 @@
+// SegScope's wasm SIMD kernels for training-mode batch normalisation: statistics, normalisation, gradient.
+#include "common.h"
+
+/* Rows are summed in float32 blocks of this many rows, then added into float64 totals. */
+#define BLOCK_ROWS 32
+
+static void zero_floats(float *a, int n) {
+  for (int i = 0; i < n; i++) a[i] = 0.f;
+}
+
+/*
+ * Batch-norm statistics of rows [r0, r1) of x ([rows, C], channels last), shifted by `shift` (each channel's first
+ * value, so the variance is stable when |mean| ≫ std): s1 = Σ (x − shift), s2 = Σ (x − shift)², float64, overwritten.
+ * `acc` is scratch for 2·C floats.
+ */
+EXPORT(bn_sums)
+void bn_sums(const float *x, int C, int r0, int r1, const float *shift, double *s1, double *s2, float *acc) {
+  float *a1 = acc, *a2 = acc + C;
+  for (int c = 0; c < C; c++) { s1[c] = 0; s2[c] = 0; }
+  for (int b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
+    int b1 = b0 + BLOCK_ROWS < r1 ? b0 + BLOCK_ROWS : r1;
+    zero_floats(acc, 2 * C);
+    for (int r = b0; r < b1; r++) {
+      const float *row = x + (long)r * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t v = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(shift + c));
+        wasm_v128_store(a1 + c, wasm_f32x4_add(wasm_v128_load(a1 + c), v));
+        wasm_v128_store(a2 + c, wasm_f32x4_add(wasm_v128_load(a2 + c), wasm_f32x4_mul(v, v)));
+      }
+      for (; c < C; c++) {
+        float v = row[c] - shift[c];
+        a1[c] += v;
+        a2[c] += v * v;
+      }
+    }
+    for (int c = 0; c < C; c++) { s1[c] += a1[c]; s2[c] += a2[c]; }
+  }
+}
+
+/* y = (x − mean)·scale + beta for rows [r0, r1). */
+EXPORT(bn_apply)
+void bn_apply(const float *x, int C, int r0, int r1, const float *mean, const float *scale, const float *beta, float *y) {
+  for (int r = r0; r < r1; r++) {
+    const float *row = x + (long)r * C;
+    float *out = y + (long)r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+      wasm_v128_store(out + c, wasm_f32x4_add(wasm_f32x4_mul(v, wasm_v128_load(scale + c)), wasm_v128_load(beta + c)));
+    }
+    for (; c < C; c++) out[c] = (row[c] - mean[c]) * scale[c] + beta[c];
+  }
+}
+
+/* Batch-norm gradient sums of rows [r0, r1): sdy = Σ dy, sdyx = Σ dy·(x − mean), float64, overwritten. */
+EXPORT(bn_grad_sums)
+void bn_grad_sums(const float *dy, const float *x, int C, int r0, int r1, const float *mean, double *sdy, double *sdyx,
+                  float *acc) {
+  float *a1 = acc, *a2 = acc + C;
+  for (int c = 0; c < C; c++) { sdy[c] = 0; sdyx[c] = 0; }
+  for (int b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
+    int b1 = b0 + BLOCK_ROWS < r1 ? b0 + BLOCK_ROWS : r1;
+    zero_floats(acc, 2 * C);
+    for (int r = b0; r < b1; r++) {
+      const float *g = dy + (long)r * C, *row = x + (long)r * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t d = wasm_v128_load(g + c);
+        v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        wasm_v128_store(a1 + c, wasm_f32x4_add(wasm_v128_load(a1 + c), d));
+        wasm_v128_store(a2 + c, wasm_f32x4_add(wasm_v128_load(a2 + c), wasm_f32x4_mul(d, xc)));
+      }
+      for (; c < C; c++) {
+        a1[c] += g[c];
+        a2[c] += g[c] * (row[c] - mean[c]);
+      }
+    }
+    for (int c = 0; c < C; c++) { sdy[c] += a1[c]; sdyx[c] += a2[c]; }
+  }
+}
+
+/* dx = a·dy + k·(x − mean) + b for rows [r0, r1) (a, k, b per channel: the closed-form batch-norm gradient). */
+EXPORT(bn_grad_apply)
+void bn_grad_apply(const float *dy, const float *x, int C, int r0, int r1, const float *mean, const float *a,
+                   const float *k, const float *b, float *dx) {
+  for (int r = r0; r < r1; r++) {
+    const float *g = dy + (long)r * C, *row = x + (long)r * C;
+    float *out = dx + (long)r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(g + c)),
+                                wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(k + c), xc), wasm_v128_load(b + c)));
+      wasm_v128_store(out + c, v);
+    }
+    for (; c < C; c++) out[c] = a[c] * g[c] + (k[c] * (row[c] - mean[c]) + b[c]);
+  }
+}

@@ -1,0 +1,36 @@
+// SegScope's wasm SIMD kernel for 2-D transposes of 32-bit elements.
+#include "common.h"
+
+/* Rows of x transposed per tile: the tile stays in cache while 4 output rows at a time are written sequentially. */
+#define TRANSPOSE_TILE_ROWS 256
+
+/* out = xᵀ for the rows [r0, r1) of x ([rows, cols] → [cols, rows]), in 4×4 blocks of SIMD shuffles, 32-bit elements. */
+EXPORT(transpose2d)
+void transpose2d(const float *x, int rows, int cols, float *out, int r0, int r1) {
+  for (int t0 = r0; t0 < r1; t0 += TRANSPOSE_TILE_ROWS) {
+    const int t1 = t0 + TRANSPOSE_TILE_ROWS < r1 ? t0 + TRANSPOSE_TILE_ROWS : r1;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      float *o0 = out + (long)c * rows, *o1 = o0 + rows, *o2 = o1 + rows, *o3 = o2 + rows;
+      int r = t0;
+      for (; r + 4 <= t1; r += 4) {
+        const float *a = x + (long)r * cols + c;
+        v128_t v0 = wasm_v128_load(a), v1 = wasm_v128_load(a + cols);
+        v128_t v2 = wasm_v128_load(a + 2 * cols), v3 = wasm_v128_load(a + 3 * cols);
+        v128_t u0 = wasm_i32x4_shuffle(v0, v1, 0, 4, 1, 5), u1 = wasm_i32x4_shuffle(v0, v1, 2, 6, 3, 7);
+        v128_t u2 = wasm_i32x4_shuffle(v2, v3, 0, 4, 1, 5), u3 = wasm_i32x4_shuffle(v2, v3, 2, 6, 3, 7);
+        wasm_v128_store(o0 + r, wasm_i64x2_shuffle(u0, u2, 0, 2));
+        wasm_v128_store(o1 + r, wasm_i64x2_shuffle(u0, u2, 1, 3));
+        wasm_v128_store(o2 + r, wasm_i64x2_shuffle(u1, u3, 0, 2));
+        wasm_v128_store(o3 + r, wasm_i64x2_shuffle(u1, u3, 1, 3));
+      }
+      for (; r < t1; r++) {
+        const float *a = x + (long)r * cols + c;
+        o0[r] = a[0]; o1[r] = a[1]; o2[r] = a[2]; o3[r] = a[3];
+      }
+    }
+    for (; c < cols; c++) {
+      for (int r = t0; r < t1; r++) out[(long)c * rows + r] = x[(long)r * cols + c];
+    }
+  }
+}
