@@ -10,6 +10,7 @@ import { KernelProfiler } from '../src/engine/backend/kernelProfiler';
 import { makeLoss } from '../src/engine/losses';
 import { buildBenchModel } from '../src/engine/models';
 import { benchData } from '../src/engine/train/bench';
+import { FusedAdamOptimizer } from '../src/engine/train/fusedAdam';
 import type { BackendChoice } from '../src/protocol/config';
 
 function option(name: string, fallback: string): string {
@@ -113,7 +114,7 @@ async function profileStep(): Promise<void> {
   const model = buildBenchModel(21, size, 0);
   const loss = makeLoss({ type: 'ce', fromLogits: true, target: 'index', onehotIgnore: 'zero', focalGamma: 2 },
     { numClasses: 21, ignoreLabel: 255 });
-  const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+  const optimizer = new FusedAdamOptimizer(1e-3, 0.9, 0.999, 1e-7);
   const data = benchData(batch, size, 0);
   const x = tf.tensor4d(data.images, [batch, size, size, 3]);
   const y = tf.tensor3d(data.labels, [batch, size, size], 'int32');
