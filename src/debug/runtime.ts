@@ -178,7 +178,11 @@ export class TrainingRuntime {
       message: (message) => {
         if (message.type === 'trainer/ready' && !started) {
           started = true;
-          this.send({ type: 'run/start', configPath: this.configPath, config: raw, resumeRunDir: resume, pauseOnStart: true, trust: this.launch.trust });
+          // lastEpochBoundary: a breakpoint, filter or step that is due after the last epoch can stop there before run/end.
+          this.send({
+            type: 'run/start', configPath: this.configPath, config: raw, resumeRunDir: resume, pauseOnStart: true, lastEpochBoundary: true,
+            trust: this.launch.trust,
+          });
         }
         this.onTrainerMessage(message);
       },

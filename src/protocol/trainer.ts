@@ -13,8 +13,15 @@ export interface TrainerPosition {
 }
 
 export type HostToTrainer =
-  /** Start (or resume) a run. `configPath` is absolute; the config is already parsed and validated by the sender. */
-  | { type: 'run/start'; configPath: string; config: SegScopeConfig; resumeRunDir?: string; pauseOnStart?: boolean; trust?: boolean }
+  /**
+   * Start (or resume) a run. `configPath` is absolute; the config is already parsed and validated by the sender.
+   * `lastEpochBoundary`: the run's last epoch (the final one, or the one early stopping ends on) also gets a boundary,
+   * so a pause or step that is due there halts the trainer before run/end (the debugger's, to stop on the last epoch).
+   */
+  | {
+    type: 'run/start'; configPath: string; config: SegScopeConfig; resumeRunDir?: string; pauseOnStart?: boolean; trust?: boolean;
+    lastEpochBoundary?: boolean;
+  }
   /** Pause at the next batch boundary. */
   | { type: 'run/pause' }
   /** Continue until the next pause point. */

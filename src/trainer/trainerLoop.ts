@@ -75,6 +75,7 @@ export class TrainerLoop {
         config: message.config,
         resumeRunDir: message.resumeRunDir,
         pauseOnStart: message.pauseOnStart,
+        lastEpochBoundary: message.lastEpochBoundary,
         trust: message.trust,
         parts: this.opts.parts,
         onEvent: (event) => this.opts.send({ type: 'run/event', event }),

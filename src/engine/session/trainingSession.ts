@@ -38,6 +38,8 @@ export interface SessionOptions {
   epochs?: number;
   backend?: BackendChoice;
   pauseOnStart?: boolean;
+  /** Honour a due pause or step after the run's last epoch too (the debugger stops there); otherwise the run just ends. */
+  lastEpochBoundary?: boolean;
   /** The config may load user code (loss.module): only when the workspace is trusted / --trust was given. */
   trust?: boolean;
   onEvent?: (event: RunEvent) => void;
@@ -94,6 +96,7 @@ export class TrainingSession {
   private info!: RunInfo;
   private running = false;
   private disposed = false;
+  private readonly lastEpochBoundary: boolean;
 
   private readonly cfg: ResolvedConfig;
   readonly folder: RunFolder;
@@ -127,6 +130,7 @@ export class TrainingSession {
         opts.onResumed?.(position);
       },
     }, opts.pauseOnStart);
+    this.lastEpochBoundary = opts.lastEpochBoundary ?? false;
     this.state = {
       epochsDone: resumeState?.epochsDone ?? 0,
       batchInEpoch: resumeState?.batchInEpoch ?? 0,
@@ -357,11 +361,13 @@ export class TrainingSession {
       const stopEarly = await this.endEpoch(epoch, train, images, trainMs, epochStart + (this.control.pausedMs - pausedBefore));
       lastVal = stopEarly.val;
       this.control.epochDone();
-      if (stopEarly.stop) return this.finish('early-stopped', lastVal);
       this.position = { epoch, batch: index, step: this.state.step };
-      if (this.state.epochsDone < epochs && (await this.control.boundary(() => this.currentPosition)) === 'stop') {
-        return this.finishStopped(lastVal);
+      if (stopEarly.stop || this.state.epochsDone >= epochs) {
+        // Every epoch is done and checkpointed: a Stop while halted here still ends the run as finished.
+        if (this.lastEpochBoundary) await this.control.boundary(() => this.currentPosition);
+        return this.finish(stopEarly.stop ? 'early-stopped' : 'finished', lastVal);
       }
+      if ((await this.control.boundary(() => this.currentPosition)) === 'stop') return this.finishStopped(lastVal);
     }
     return this.finish('finished', lastVal);
   }

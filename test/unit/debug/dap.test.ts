@@ -27,7 +27,7 @@ function dapSuite(trainer: string): void {
   const TIMEOUT = Number(process.env.SEGSCOPE_DAP_TIMEOUT ?? (realTrainer ? 180_000 : 20_000));
 
   /** A segscope.json for one test: synthetic for the fake trainer, tiny demo data (12 images of 32²) for the real one. */
-  async function writeConfig(name: string, learningRate: number, epochs = 3, optimizer: 'adam' | 'sgd' = 'adam'): Promise<string> {
+  async function writeConfig(name: string, learningRate: number, epochs = 3, optimizer: 'adam' | 'sgd' = 'adam', stepsPerEpoch = 3): Promise<string> {
     const dir = path.join(work, name);
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'segscope.json');
@@ -39,12 +39,12 @@ function dapSuite(trainer: string): void {
       config.model = { arch: 'unet', width: 0.25 };
       config.data.inputSize = 32;
       config.watch = { ...config.watch, layers: ['encoder/level1/pool'] };
-      config.train = { ...config.train, epochs, batchSize: 4, stepsPerEpoch: 3, optimizer: { name: optimizer, learningRate }, earlyStopping: undefined };
+      config.train = { ...config.train, epochs, batchSize: 4, stepsPerEpoch, optimizer: { name: optimizer, learningRate }, earlyStopping: undefined };
     } else {
       config = {
         name,
         data: { format: 'folders', root: '.', classes: ['background', 'cat', 'dog'] },
-        train: { epochs, stepsPerEpoch: 3, optimizer: { name: optimizer, learningRate } },
+        train: { epochs, stepsPerEpoch, optimizer: { name: optimizer, learningRate } },
       };
     }
     writeFileSync(file, JSON.stringify(config, null, 2));
@@ -178,6 +178,85 @@ function dapSuite(trainer: string): void {
         assert.match(states[2].message ?? '', /backwards/);
         await terminated;
         assert.equal(stops.length, 0);
+      } finally {
+        await dc.stop();
+      }
+    });
+
+    it('stops at a breakpoint on the last epoch with its numbers; Continue then finishes the run', async () => {
+      const config = await writeConfig('bp-last', 0.001, 2);
+      const { dc, runDir } = await startClient();
+      try {
+        const stops: DebugProtocol.StoppedEvent[] = [];
+        dc.on('stopped', (e) => stops.push(e as DebugProtocol.StoppedEvent));
+        const terminated = dc.waitForEvent('terminated', TIMEOUT).then(() => undefined);
+        await launchWith(dc, config, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'epoch 2' }] }));
+        const stopped = await Promise.race([dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>, terminated]);
+        assert.ok(stopped, 'the run ended without stopping at its last epoch');
+        assert.equal(stopped.body.reason, 'breakpoint');
+        const batches = await evaluateNumber(dc, 'batchesPerEpoch');
+        const { body: { stackFrames } } = await dc.stackTraceRequest({ threadId: 1 });
+        assert.match(stackFrames[0].name, new RegExp(`^epoch 2 · batch ${batches} \\(end of epoch\\)`));
+        assert.equal(await evaluateNumber(dc, 'epoch'), 2);
+        const dir = await runDir;
+        const metrics = JSON.parse(readFileSync(path.join(dir, runPaths.metrics(2)), 'utf8')) as EpochMetrics;
+        const miou = await variable(dc, 'Metrics', 'mIoU');
+        assert.ok(Math.abs(Number(miou.value) - metrics.val.miou) < 1e-3, `${miou.value} vs ${metrics.val.miou}`);
+        assert.ok(Math.abs(await evaluateNumber(dc, 'val.loss') - metrics.val.loss) <= 1e-3 * Math.max(1, Math.abs(metrics.val.loss)));
+        // Halted before the end: the run folder has no run/end yet.
+        const events = () => readFileSync(path.join(dir, runPaths.events), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+        assert.equal(events().filter((e) => e.type === 'run/end').length, 0, 'run/end before the stop was shown');
+
+        await dc.continueRequest({ threadId: 1 });
+        await terminated;
+        assert.equal(stops.length, 1);
+        const info = JSON.parse(readFileSync(path.join(dir, runPaths.info), 'utf8')) as RunInfo;
+        assert.equal(info.status, 'finished');
+        assert.equal(info.epochsDone, 2);
+        assert.equal(events().at(-1).type, 'run/end');
+        assert.equal(events().at(-1).status, 'finished');
+      } finally {
+        await dc.stop();
+      }
+    });
+
+    // One batch per epoch: both trainers' losses first turn NaN at step 3, the last epoch's only batch, so the finding
+    // arrives right before the run's last boundary.
+    it('stops on the NaN/Inf filter in the last epoch; Continue then ends the run', async () => {
+      const config = await writeConfig('diverge-last', 1e8, 3, 'sgd', 1);
+      const { dc, runDir } = await startClient();
+      try {
+        const ended = dc.waitForEvent('terminated', TIMEOUT).then(() => undefined);
+        await launchWith(dc, config, () => dc.setExceptionBreakpointsRequest({ filters: ['nan'] }));
+        const stopped = await Promise.race([dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>, ended]);
+        assert.ok(stopped, 'the run ended without the num/nan finding stopping it');
+        assert.equal(stopped.body.reason, 'exception');
+        assert.equal((await dc.exceptionInfoRequest({ threadId: 1 })).body.exceptionId, 'num/nan');
+        assert.equal(await evaluateNumber(dc, 'epoch'), 3);
+        assert.equal(await evaluateNumber(dc, 'step'), 3);
+        await dc.continueRequest({ threadId: 1 });
+        await ended;
+        const info = JSON.parse(readFileSync(path.join(await runDir, runPaths.info), 'utf8')) as RunInfo;
+        assert.equal(info.status, 'finished');
+        assert.equal(info.epochsDone, 3);
+      } finally {
+        await dc.stop();
+      }
+    });
+
+    it('runs to the end without stopping when no breakpoint or filter is set', async () => {
+      const config = await writeConfig('no-bp', 0.001, 2);
+      const { dc, runDir } = await startClient();
+      try {
+        const stops: DebugProtocol.Event[] = [];
+        dc.on('stopped', (e) => stops.push(e));
+        const terminated = dc.waitForEvent('terminated', TIMEOUT);
+        await launchWith(dc, config, () => dc.setExceptionBreakpointsRequest({ filters: [] }));
+        await terminated;
+        assert.equal(stops.length, 0);
+        const info = JSON.parse(readFileSync(path.join(await runDir, runPaths.info), 'utf8')) as RunInfo;
+        assert.equal(info.status, 'finished');
+        assert.equal(info.epochsDone, 2);
       } finally {
         await dc.stop();
       }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TrainingRuntime, type RuntimeListener, type StopInfo } from '../../../src/debug/runtime';
+import { TrainingRuntime, type RunEnd, type RuntimeListener, type StopInfo } from '../../../src/debug/runtime';
 import type { TrainerChannelEvents } from '../../../src/debug/trainerChannel';
 import type { HostToTrainer, TrainerPosition } from '../../../src/protocol/trainer';
 import type { RunEvent } from '../../../src/protocol/runEvents';
@@ -14,11 +14,12 @@ const time = '2026-01-01T00:00:00Z';
 
 class ScriptedTrainer {
   sent: HostToTrainer['type'][] = [];
+  start: Extract<HostToTrainer, { type: 'run/start' }> | undefined;
   events!: TrainerChannelEvents;
   starter = (events: TrainerChannelEvents) => {
     this.events = events;
     queueMicrotask(() => events.message({ type: 'trainer/ready', pid: 1 }));
-    return { send: (m: HostToTrainer) => this.sent.push(m.type), kill: () => events.exit(null, 'SIGTERM') };
+    return { send: (m: HostToTrainer) => { this.sent.push(m.type); if (m.type === 'run/start') this.start = m; }, kill: () => events.exit(null, 'SIGTERM') };
   };
   event(event: RunEvent): void { this.events.message({ type: 'run/event', event }); }
   halt(position: TrainerPosition, reason: 'request' | 'step' | 'start' = 'step'): void {
@@ -39,6 +40,7 @@ describe('training runtime decisions', () => {
   let dir: string;
   let trainer: ScriptedTrainer;
   let stops: StopInfo[];
+  let ends: RunEnd[];
   let changed: { id: number; verified: boolean }[];
   let runtime: TrainingRuntime;
 
@@ -48,9 +50,10 @@ describe('training runtime decisions', () => {
     writeFileSync(config, JSON.stringify({ name: 'r', data: { format: 'folders', root: '.', classes: ['bg', 'cat'] }, train: { epochs: 4 } }));
     trainer = new ScriptedTrainer();
     stops = [];
+    ends = [];
     changed = [];
     const listener: RuntimeListener = {
-      stopped: (s) => stops.push(s), output: () => {}, ended: () => {}, breakpointChanged: (b) => changed.push(b), timeline: () => {},
+      stopped: (s) => stops.push(s), output: () => {}, ended: (e) => ends.push(e), breakpointChanged: (b) => changed.push(b), timeline: () => {},
     };
     runtime = new TrainingRuntime(trainer.starter, listener);
     runtime.loadConfig({ configPath: config });
@@ -176,5 +179,28 @@ describe('training runtime decisions', () => {
     assert.equal(stops[0].reason, 'exception');
     assert.equal(stops[0].finding?.id, 'pred/collapse');
     assert.equal(runtime.evaluate('finding.id'), 'pred/collapse');
+  });
+
+  it('asks for a boundary after the last epoch, stops there on a last-epoch breakpoint, and a step then lets the run end', async () => {
+    runtime.setFunctionBreakpoints([{ name: 'epoch 4' }]);
+    await started();
+    assert.equal(trainer.start?.lastEpochBoundary, true);
+    trainer.halt({ epoch: 1, batch: 0, step: 0 }, 'start');
+    let step = 0;
+    for (let epoch = 1; epoch <= 4; epoch++) {
+      assert.equal(trainer.last, 'run/stepEpoch');
+      trainer.batch(epoch, 1, ++step); trainer.batch(epoch, 2, ++step); trainer.epochEnd(epoch, 0.1 * epoch);
+      trainer.halt({ epoch, batch: 2, step });
+      assert.equal(stops.length, epoch === 4 ? 1 : 0, `stops after epoch ${epoch}`);
+    }
+    assert.equal(stops[0].reason, 'breakpoint');
+    assert.deepEqual(stops[0].position, { epoch: 4, batch: 2, step: 8, atEpochEnd: true });
+    assert.equal(runtime.evaluate('miou'), 0.1 * 4);
+    runtime.stepBatch();
+    assert.equal(trainer.last, 'run/stepBatch');
+    assert.equal(runtime.isStopped, false);
+    trainer.event({ type: 'run/end', time, runDir: dir, status: 'finished', epochsDone: 4 });
+    assert.deepEqual(ends.map((e) => e.status), ['finished']);
+    assert.equal(stops.length, 1);
   });
 });
