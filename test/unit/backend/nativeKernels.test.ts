@@ -255,3 +255,34 @@ test('ReLU and ReLU6 forward, split, keep NaN and clip at 0 and 6 exactly like c
     assert.equal(differing, 0, `${name}: ${differing} elements differ`);
   }
 });
+
+for (const [M, K, N] of [[4099, 37, 21], [2048, 144, 24], [9000, 3, 7]]) {
+  test(`A·B and A·Bᵀ products, split: [${M},${K}]·[${K},${N}]`, async () => {
+    const a = seeded(M * K, 91), b = seeded(K * N, 92), bt = seeded(N * K, 93);
+    for (const transposeB of [false, true]) {
+      const run = () => tf.matMul(tf.tensor2d(a, [M, K]), transposeB ? tf.tensor2d(bt, [N, K]) : tf.tensor2d(b, [K, N]), false, transposeB);
+      const expected = await onBackend('cpu', run);
+      const [actual] = await onWasmNative('matmul_a_b', run);
+      const err = relativeError(actual, expected.values);
+      assert.ok(err <= TOLERANCE, `transposeB ${transposeB}: relative error ${err}`);
+    }
+  });
+}
+
+test('1×1 convolutions (plain, and fused with bias and ReLU6/ReLU), split, against cpu', async () => {
+  const shape = [2, 33, 31, 19], filterShape = [1, 1, 19, 13];
+  const x = seeded(size(shape), 101), w = seeded(size(filterShape), 102), bias = seeded(13, 103);
+  const cases: [string, () => tf.Tensor][] = [
+    ['conv2d', () => tf.conv2d(tf.tensor4d(x, shape as [number, number, number, number]), tf.tensor4d(w, filterShape as [number, number, number, number]), 1, 'same')],
+    ['fused relu6', () => tf.fused.conv2d({ x: tf.tensor4d(x, shape as [number, number, number, number]), filter: tf.tensor4d(w, filterShape as [number, number, number, number]),
+      strides: 1, pad: 'valid', bias: tf.tensor1d(bias), activation: 'relu6' })],
+    ['fused relu, no bias', () => tf.fused.conv2d({ x: tf.tensor4d(x, shape as [number, number, number, number]), filter: tf.tensor4d(w, filterShape as [number, number, number, number]),
+      strides: 1, pad: 'same', activation: 'relu' })],
+  ];
+  for (const [name, run] of cases) {
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('matmul_a_b', run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `${name}: relative error ${err}`);
+  }
+});

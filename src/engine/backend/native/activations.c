@@ -52,3 +52,28 @@ void relu6_grad(const float *dy, const float *x, float *out, int begin, int end)
   }
   for (; i < end; i++) out[i] = dy[i] * (float)((x[i] >= 0.f) & (x[i] <= 6.f));
 }
+
+/* y = act(y + bias) in place for rows [r0, r1) of y ([rows, N]); act 0 = linear, 1 = ReLU, 2 = ReLU6 (NaN kept). */
+EXPORT(bias_activation)
+void bias_activation(float *y, const float *bias, int N, int act, int r0, int r1) {
+  const v128_t zero = wasm_f32x4_splat(0.f), six = wasm_f32x4_splat(6.f);
+  for (int r = r0; r < r1; r++) {
+    float *row = y + (long)r * N;
+    int c = 0;
+    for (; c + 4 <= N; c += 4) {
+      v128_t v = wasm_v128_load(row + c);
+      if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + c));
+      if (act != 0) {
+        v128_t clipped = wasm_f32x4_pmax(zero, v);
+        if (act == 2) clipped = wasm_f32x4_pmin(six, clipped);
+        v = wasm_v128_bitselect(v, clipped, wasm_f32x4_ne(v, v));
+      }
+      wasm_v128_store(row + c, v);
+    }
+    for (; c < N; c++) {
+      float v = row[c] + (bias ? bias[c] : 0.f);
+      if (act != 0 && v == v) v = v < 0.f ? 0.f : act == 2 && v > 6.f ? 6.f : v;
+      row[c] = v;
+    }
+  }
+}

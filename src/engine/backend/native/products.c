@@ -1,5 +1,5 @@
-// SegScope's wasm SIMD kernels for sums of products over pixels, with no transposes: Aᵀ·B (the weight gradient of
-// 1×1 convolutions and dense layers) and the weight gradient of any convolution.
+// SegScope's wasm SIMD kernels for matrix products over pixels: A·B (1×1 convolutions forward and their input
+// gradients), Aᵀ·B without transposes (1×1 and dense weight gradients), and the weight gradient of any convolution.
 #include "common.h"
 
 /*
@@ -54,7 +54,7 @@ static void accumulate_products(const float *a, int aStride, const float *b, int
 }
 
 /* Rows of a matrix product summed in float32 before they are added into the float64 result (they stay in cache). */
-#define PRODUCT_CHUNK 64
+#define PRODUCT_CHUNK 256
 
 /*
  * c[i, j] += Σ_r a[r, i]·b[r, j] for rows [r0, r1) of a ([M, I]) and b ([M, J]); c is [I, J] float64 (not reset).
@@ -90,6 +90,70 @@ void conv_filter_grad(const int *g, const float *x, const float *dy, double *acc
         if (ow1 <= ow0) continue;
         accumulate_products(xrow + (long)(ow0 * SW + off) * C, SW * C, drow + (long)ow0 * CO, CO, ow1 - ow0, C, CO,
                             acc + ((long)kh * KW + kw) * C * CO);
+      }
+    }
+  }
+}
+
+/* Rows of A per tile of a product: B's column block (K × 8 floats) stays in cache while they pass. */
+#define PRODUCT_TILE_ROWS 64
+
+/*
+ * out[r, j] = Σ_k a[r, k]·b[k, j] for rows [r0, r1) of a ([M, K]) and out ([M, N]); b is [K, N]. 4×8 register tiles
+ * (float32 sums, as a convolution's), then leftover rows one at a time and leftover columns by 4 and singly.
+ */
+EXPORT(matmul_a_b)
+void matmul_a_b(const float *a, const float *b, int K, int N, float *out, int r0, int r1) {
+  for (int t0 = r0; t0 < r1; t0 += PRODUCT_TILE_ROWS) {
+    const int t1 = t0 + PRODUCT_TILE_ROWS < r1 ? t0 + PRODUCT_TILE_ROWS : r1;
+    int j = 0;
+    for (; j + 8 <= N; j += 8) {
+      int r = t0;
+      for (; r + 4 <= t1; r += 4) {
+        v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        const float *a0 = a + (long)r * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+        const float *bk = b + j;
+        for (int k = 0; k < K; k++, bk += N) {
+          const v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+          v128_t av = wasm_v128_load32_splat(a0 + k);
+          s0 = madd(s0, av, b0); s1 = madd(s1, av, b1);
+          av = wasm_v128_load32_splat(a1 + k);
+          s2 = madd(s2, av, b0); s3 = madd(s3, av, b1);
+          av = wasm_v128_load32_splat(a2 + k);
+          s4 = madd(s4, av, b0); s5 = madd(s5, av, b1);
+          av = wasm_v128_load32_splat(a3 + k);
+          s6 = madd(s6, av, b0); s7 = madd(s7, av, b1);
+        }
+        float *o = out + (long)r * N + j;
+        wasm_v128_store(o, s0); wasm_v128_store(o + 4, s1);
+        wasm_v128_store(o + N, s2); wasm_v128_store(o + N + 4, s3);
+        wasm_v128_store(o + 2 * N, s4); wasm_v128_store(o + 2 * N + 4, s5);
+        wasm_v128_store(o + 3 * N, s6); wasm_v128_store(o + 3 * N + 4, s7);
+      }
+      for (; r < t1; r++) {
+        v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0;
+        const float *ar = a + (long)r * K, *bk = b + j;
+        for (int k = 0; k < K; k++, bk += N) {
+          const v128_t av = wasm_v128_load32_splat(ar + k);
+          s0 = madd(s0, av, wasm_v128_load(bk)); s1 = madd(s1, av, wasm_v128_load(bk + 4));
+        }
+        wasm_v128_store(out + (long)r * N + j, s0); wasm_v128_store(out + (long)r * N + j + 4, s1);
+      }
+    }
+    for (; j + 4 <= N; j += 4) {
+      for (int r = t0; r < t1; r++) {
+        v128_t s = wasm_f32x4_splat(0.f);
+        const float *ar = a + (long)r * K, *bk = b + j;
+        for (int k = 0; k < K; k++, bk += N) s = madd(s, wasm_v128_load32_splat(ar + k), wasm_v128_load(bk));
+        wasm_v128_store(out + (long)r * N + j, s);
+      }
+    }
+    for (; j < N; j++) {
+      for (int r = t0; r < t1; r++) {
+        float s = 0.f;
+        const float *ar = a + (long)r * K;
+        for (int k = 0; k < K; k++) s += ar[k] * b[(long)k * N + j];
+        out[(long)r * N + j] = s;
       }
     }
   }
