@@ -93,6 +93,45 @@ export function layerHoverMarkdown(layer: string, summary: LayerSummary | undefi
   return parts.join('\n\n');
 }
 
+/** What the hover says about a layer's saved activations (see layerThumbnails.ts). */
+export type ActivationPreview =
+  | {
+    kind: 'thumbnail'; image: string; epoch: number; totalChannels: number;
+    thumbnail: { dataUri: string; width: number; height: number; channels: number[] };
+  }
+  | { kind: 'not-watched' }
+  | { kind: 'unavailable'; reason: string };
+
+/** Text with Markdown's special characters escaped, for an image's alt text or a caption. */
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_[\]()<>|#]/g, '\\$&');
+}
+
+/**
+ * Markdown for the layer's activations: the thumbnail grid as an inline PNG (data URI) with a caption, or one line
+ * saying why there is none. `watchCommand` is a command URI that adds the layer to watch.layers (if available).
+ */
+export function activationPreviewMarkdown(layer: string, preview: ActivationPreview, watchCommand?: string): string {
+  switch (preview.kind) {
+    case 'thumbnail': {
+      const { thumbnail, image, epoch, totalChannels } = preview;
+      const shown = thumbnail.channels.length;
+      const alt = escapeMarkdown(`${layer}: ${shown} strongest channels on ${image} at epoch ${epoch}`);
+      const caption = `${shown === totalChannels ? `All ${shown}` : `Strongest ${shown} of ${totalChannels}`} channels on *${escapeMarkdown(image)}* at epoch ${epoch} `
+        + `(${thumbnail.channels.map((c) => `#${c}`).join(' ')}; each scaled to its own range):`;
+      return `${caption}\n\n![${alt}](${thumbnail.dataUri})`;
+    }
+    case 'not-watched': {
+      const how = watchCommand
+        ? `[Watch this layer](${watchCommand}) (adds it to \`watch.layers\` in segscope.json; takes effect from the next run).`
+        : 'Add it to `watch.layers` in segscope.json to save its feature maps from the next run on.';
+      return `Not a watched layer: its feature maps are not saved. ${how}`;
+    }
+    case 'unavailable':
+      return `No feature-map thumbnail: ${preview.reason}.`;
+  }
+}
+
 /** Markdown for a freeze pattern: which layers it freezes. */
 export function freezePatternMarkdown(pattern: string, layers: string[], runName: string): string {
   if (layers.length === 0) return `Pattern \`${pattern}\` matches no layer of run *${runName}*.`;

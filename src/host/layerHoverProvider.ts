@@ -1,10 +1,17 @@
-// Editor hovers on layer names (segscope.json freeze.pattern / watch.layers, a tfjs model.json, JS/TS files) showing the layer's activation summary at the latest epoch of the active run.
+// Editor hovers on layer names (segscope.json freeze.pattern / watch.layers, a tfjs model.json, JS/TS files) showing the layer's activation summary at the latest epoch of the active run, with a thumbnail of its strongest channels when the layer is watched.
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { freezePatternMarkdown, layerAt, layerHoverMarkdown, type LayerFileKind } from './layerHover';
+import { activationPreviewMarkdown, freezePatternMarkdown, layerAt, layerHoverMarkdown, type LayerFileKind } from './layerHover';
+import { LayerThumbnailCache, layerActivationPreview } from './layerThumbnails';
 import type { TrainingSession } from './trainingSession';
 
 export const SHOW_LAYER_COMMAND = 'segscope.showLayer';
+/** Adds a layer to watch.layers of segscope.json (registered in commands.ts). */
+export const WATCH_LAYER_COMMAND = 'segscope.watchLayer';
+
+function commandUri(command: string, args: unknown[]): string {
+  return `command:${command}?${encodeURIComponent(JSON.stringify(args))}`;
+}
 
 function fileKind(document: vscode.TextDocument): LayerFileKind {
   const base = path.basename(document.uri.fsPath);
@@ -23,9 +30,11 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     return vscode.languages.registerHoverProvider(selector, new LayerHoverProvider(session));
   }
 
+  private readonly thumbnails = new LayerThumbnailCache();
+
   constructor(private readonly session: TrainingSession) {}
 
-  provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+  async provideHover(document: vscode.TextDocument, position: vscode.Position, token?: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
     const history = this.session.history;
     if (!history) return undefined;
     const known = history.info.model.layers.map((l) => l.name);
@@ -38,11 +47,17 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     else {
       const layer = hit.layers[0];
       const summary = history.info.model.layers.find((l) => l.name === layer);
-      const args = encodeURIComponent(JSON.stringify([layer]));
-      text = `${layerHoverMarkdown(layer, summary, history.latestLayerStats(layer), runName)}\n\n[Show feature maps](command:${SHOW_LAYER_COMMAND}?${args})`;
+      const latest = history.latestLayerStats(layer);
+      const preview = await layerActivationPreview(history, layer, this.thumbnails);
+      if (token?.isCancellationRequested) return undefined;
+      text = [
+        layerHoverMarkdown(layer, summary, latest, runName),
+        activationPreviewMarkdown(layer, preview, commandUri(WATCH_LAYER_COMMAND, [layer])),
+        `[Show feature maps](${commandUri(SHOW_LAYER_COMMAND, [layer])})`,
+      ].join('\n\n');
     }
     const markdown = new vscode.MarkdownString(text);
-    markdown.isTrusted = { enabledCommands: [SHOW_LAYER_COMMAND] };
+    markdown.isTrusted = { enabledCommands: [SHOW_LAYER_COMMAND, WATCH_LAYER_COMMAND] };
     return new vscode.Hover(markdown, range);
   }
 }

@@ -1,11 +1,13 @@
 // UI suite: the user's main path in a real VS Code web workbench, driven by palette titles, checked inside the dashboard webview
-// against the run folder on disk: Create Demo Project → Start Training → maps after epoch 1 → hover a layer → Stop → Open Run….
+// against the run folder on disk: Create Demo Project → Start Training → maps after epoch 1 → hover a layer (dashboard and
+// editor) → Stop → Open Run….
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { runPaths, type RunInfo } from '../../../src/protocol/runFolder';
+import { thumbnailDataUri } from '../../../src/host/activationThumbnail';
+import { runPaths, type ActivationHeader, type RunInfo } from '../../../src/protocol/runFolder';
 import { launchChromium, recordOffLoopbackRequests } from '../support/browser';
 import { createShortDemoProject } from '../support/demoProject';
 import { e2eEnvironment } from '../support/environment';
@@ -140,6 +142,45 @@ describe('training from the command palette', () => {
     await workbench.waitFor(`thumbnails of the strongest channels of ${layer}`, () =>
       tooltip.locator('canvas.layer-thumb').first().waitFor({ timeout: 15_000 }));
     await workbench.screenshot('layer tooltip');
+  });
+
+  check('hovering a watched layer name in segscope.json shows its strongest channels as an image', async () => {
+    assert.ok(runDir && configPath, 'a run is going (previous tests)');
+    const info = readRunInfo(runDir);
+    const line = readFileSync(configPath, 'utf8').split('\n').findIndex((text) => text.includes(`"${WATCHED_LAYER}"`)) + 1;
+    assert.ok(line > 0, `segscope.json lists ${WATCHED_LAYER} in watch.layers`);
+    // Bring the line on screen: activate the editor, then Go to Line.
+    await workbench.tab('segscope.json').click();
+    await workbench.runCommand('Go to Line/Column');
+    const input = workbench.quickInput().locator('.quick-input-box input');
+    await workbench.waitFor('the Go to Line input', () => poll(async () => ((await input.inputValue()).startsWith(':') ? true : undefined), 10_000));
+    await page.keyboard.type(String(line));
+    await page.keyboard.press('Enter');
+    const name = page.locator('.editor-instance .view-line span span', { hasText: WATCHED_LAYER }).first();
+    await workbench.waitFor(`line ${line} of segscope.json on screen`, () => name.waitFor({ timeout: 15_000 }));
+    const hover = page.locator('.monaco-hover', { has: page.locator('img[src^="data:image/png;base64,"]') }).first();
+    await workbench.waitFor(`the editor hover of ${WATCHED_LAYER} with an <img> of its feature maps`, () => poll(async () => {
+      await page.mouse.move(0, 0);
+      await name.hover();
+      return hover.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => undefined);
+    }, 60_000));
+    const image = hover.locator('img[src^="data:image/png;base64,"]').first();
+    const shown = await image.evaluate((node) => {
+      const img = node as unknown as { src: string; alt: string; complete: boolean; naturalWidth: number; naturalHeight: number };
+      return { src: img.src, alt: img.alt, decoded: img.complete && img.naturalWidth > 0, width: img.naturalWidth, height: img.naturalHeight };
+    });
+    const text = await hover.innerText();
+    await workbench.screenshot('editor layer hover');
+    await page.keyboard.press('Escape');
+    await page.mouse.move(0, 0);
+    assert.ok(shown.decoded, `the browser decoded the hover image (${shown.width}×${shown.height})`);
+    assert.ok(shown.alt.includes(WATCHED_LAYER), `the image's alt text names the layer: "${shown.alt}"`);
+    // The image is the thumbnail of the activation file on disk for the image and epoch the caption names.
+    const [, imageId, epoch] = /channels on (\S+) at epoch (\d+)/.exec(text) ?? [];
+    assert.equal(imageId, info.watch.images[0].id, `the caption names the first watch image: ${text}`);
+    const activation = new Uint8Array(readFileSync(path.join(runDir, runPaths.activation(Number(epoch), imageId, WATCHED_LAYER))));
+    const header = JSON.parse(readFileSync(path.join(runDir, runPaths.activationHeader(Number(epoch), imageId, WATCHED_LAYER)), 'utf8')) as ActivationHeader;
+    assert.equal(shown.src, thumbnailDataUri(activation, header)?.dataUri, `the hover image is the thumbnail of ${WATCHED_LAYER} on ${imageId} at epoch ${epoch}`);
   });
 
   check('hovering a pixel of a map reads its ground truth and prediction from the run folder', async () => {
