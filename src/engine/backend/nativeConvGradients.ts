@@ -2,6 +2,7 @@
 // (channel multiplier 1) input and filter gradients, and the filter gradient of ordinary convolutions.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './nativeKernels';
+import { matMulAtBNative } from './nativeProducts';
 import type { ConvGeometry } from './convMath';
 
 /** Whether the native kernels can compute this depthwise gradient (else the composed one is used). */
@@ -87,5 +88,13 @@ export function convFilterGradientNative(
   native: NativeKernels, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[], dw: tf.TensorInfo, g: ConvGeometry,
 ): void {
   const info = convInfo(x.shape, filterShape, g, false);
+  const p = info.padInfo;
+  if (info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+      p.top === 0 && p.left === 0 && p.bottom === 0 && p.right === 0) {
+    // Every pixel is one row of a product: xᵀ·dy over all of them, in long cache-sized chunks.
+    const pixels = info.batchSize * info.inHeight * info.inWidth;
+    matMulAtBNative(native, { ...x, shape: [pixels, info.inChannels] }, { ...dy, shape: [pixels, info.outChannels] }, dw);
+    return;
+  }
   filterGradient(native, 'conv_filter_grad', info, x, dy, dw, filterShape.reduce((a, b) => a * b, 1));
 }

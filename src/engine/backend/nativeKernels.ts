@@ -44,7 +44,8 @@ export class NativeKernels {
     const module = new WebAssemblyApi.Module(Buffer.from(shared ? SHARED_MEMORY_KERNELS : PLAIN_MEMORY_KERNELS, 'base64'));
     const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
     this.fns = Object.fromEntries(NATIVE_KERNEL_NAMES.map((n) => [n, instance.exports[n] as KernelFn])) as Record<NativeKernelName, KernelFn>;
-    this.helper = shared && threads > 1 ? new KernelThread(module, memory) : null;
+    const wanted = Number(process.env.SEGSCOPE_NATIVE_THREADS ?? threads);
+    this.helper = shared && wanted > 1 ? new KernelThread(module, memory) : null;
   }
 
   /** Threads the kernels run on (1, or 2 with the threaded backend). */

@@ -164,7 +164,7 @@ test('inference BatchNorm (moving statistics), split, with and without scale and
 const convFilterCases = [
   { x: [2, 65, 65, 3], f: [3, 3, 3, 24], s: 2, d: 1, pad: 'valid' as const },
   { x: [2, 20, 21, 16], f: [3, 3, 16, 12], s: 1, d: 2, pad: 'same' as const },
-  { x: [2, 32, 32, 37], f: [1, 1, 37, 21], s: 1, d: 1, pad: 'same' as const },
+  { x: [2, 32, 32, 37], f: [1, 1, 37, 21], s: 1, d: 1, pad: 'same' as const }, // 1×1 stride 1: one Aᵀ·B product
   { x: [1, 33, 33, 5], f: [5, 3, 5, 7], s: 2, d: 1, pad: 'same' as const },
 ];
 
@@ -179,7 +179,8 @@ for (const c of convFilterCases) {
     // cpu's Conv2DBackpropFilter has no dilation: give it the zero-inserted filter shape and keep the real taps.
     const expected = await onBackend('cpu', () => tf.tidy(() => tf.engine().runKernel('Conv2DBackpropFilter',
       { x: tf.tensor(x, c.x), dy: tf.tensor(dy, dyShape) }, attrs(1, big.shape)) as tf.Tensor));
-    const [actual] = await onWasmNative('conv_filter_grad', () => tf.engine().runKernel('Conv2DBackpropFilter',
+    const kernel = c.f[0] === 1 && c.f[1] === 1 && c.s === 1 ? 'matmul_at_b' : 'conv_filter_grad';
+    const [actual] = await onWasmNative(kernel, () => tf.engine().runKernel('Conv2DBackpropFilter',
       { x: tf.tensor(x, c.x), dy: tf.tensor(dy, dyShape) }, attrs(c.d, c.f)) as tf.Tensor);
     const err = relativeError(actual, c.d === 1 ? expected.values : undilateFilter(expected.values, big.shape, c.d, c.d, c.f[0], c.f[1]));
     assert.ok(err <= TOLERANCE, `relative error ${err}`);
