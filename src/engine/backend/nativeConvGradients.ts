@@ -1,5 +1,5 @@
-// Convolution gradients on the native SIMD kernels (NHWC, float32, any stride, dilation and padding): depthwise
-// (channel multiplier 1) input and filter gradients, and the filter gradient of ordinary convolutions.
+// Convolutions on the native SIMD kernels (NHWC, float32, any stride, dilation and padding): depthwise (channel
+// multiplier 1) forward, input and filter gradients, and the filter gradient of ordinary convolutions.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './nativeKernels';
 import { matMulAtBNative } from './nativeProducts';
@@ -97,4 +97,25 @@ export function convFilterGradientNative(
     return;
   }
   filterGradient(native, 'conv_filter_grad', info, x, dy, dw, filterShape.reduce((a, b) => a * b, 1));
+}
+
+/** y ([N, OH, OW, C]) = act(depthwise(x, filter) + bias), channel multiplier 1. */
+export function depthwiseForwardNative(
+  native: NativeKernels, x: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry, bias: tf.TensorInfo | undefined,
+  activation: number, y: tf.TensorInfo,
+): void {
+  const info = convInfo(x.shape, filter.shape, g);
+  const geometry = writeGeometry(native, info);
+  try {
+    const xOff = native.offset(x), wOff = native.offset(filter), yOff = native.offset(y);
+    const rows = info.batchSize * info.outHeight;
+    native.run('depthwise_forward', rows, info.outWidth * info.inChannels * info.filterHeight * info.filterWidth,
+      (r0, r1) => [geometry, xOff, wOff, yOff, r0, r1]);
+    if (bias || activation !== 0) {
+      const biasOff = bias ? native.offset(bias) : 0, C = info.inChannels;
+      native.run('bias_activation', rows * info.outWidth, C, (r0, r1) => [yOff, biasOff, C, activation, r0, r1]);
+    }
+  } finally {
+    native.free(geometry);
+  }
 }

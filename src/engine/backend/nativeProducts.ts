@@ -39,7 +39,7 @@ export function productNative(native: NativeKernels, a: tf.TensorInfo, b: tf.Ten
 }
 
 /** Activations the 1×1 path applies itself (others go to the stock kernel). */
-const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
+export const NATIVE_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
 
 /** Whether a (fused) convolution is a 1×1 stride-1 product the native kernels can run. */
 export function nativePointwiseApplies(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean {
@@ -49,7 +49,7 @@ export function nativePointwiseApplies(x: tf.TensorInfo, filter: tf.TensorInfo, 
   const activation = (attrs.activation as string | undefined) ?? 'linear';
   return x.dtype === 'float32' && filter.dtype === 'float32' && x.shape.length === 4 && filter.shape[0] === 1 &&
     filter.shape[1] === 1 && strides.every((s) => s === 1) && zeroPad && (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
-    attrs.dimRoundingMode == null && activation in ACTIVATIONS && filter.shape[2] === x.shape[3];
+    attrs.dimRoundingMode == null && activation in NATIVE_ACTIVATIONS && filter.shape[2] === x.shape[3];
 }
 
 /** y ([N, H, W, Cout]) = act(x·W + bias) for a 1×1 stride-1 convolution. */
@@ -61,7 +61,7 @@ export function pointwiseConvNative(
   const M = tf.util.sizeFromShape(x.shape) / K;
   const xOff = native.offset(x), wOff = native.offset(filter), yOff = native.offset(y);
   native.run('matmul_a_b', M, K * N, (r0, r1) => [xOff, wOff, K, N, yOff, r0, r1]);
-  const act = ACTIVATIONS[activation ?? 'linear'];
+  const act = NATIVE_ACTIVATIONS[activation ?? 'linear'];
   if (bias || act !== 0) {
     const biasOff = bias ? native.offset(bias) : 0;
     native.run('bias_activation', M, N, (r0, r1) => [yOff, biasOff, N, act, r0, r1]);

@@ -2,9 +2,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { composedKernel } from './composedKernel';
 import { nativeKernelsFor } from './nativeKernels';
+import { depthwiseForwardNative } from './nativeConvGradients';
 import { batchNormInferenceNative, nativeBatchNormInferenceApplies } from './nativeBatchNorm';
 import {
-  matMulAtBNative, matMulAtBShape, nativeMatMulAtBApplies, nativePointwiseApplies, nativeProductApplies, pointwiseConvNative, productNative,
+  matMulAtBNative, matMulAtBShape, NATIVE_ACTIVATIONS, nativeMatMulAtBApplies, nativePointwiseApplies, nativeProductApplies, pointwiseConvNative, productNative,
   singleMatrix,
 } from './nativeProducts';
 import { heapView, type HeapArray, type WasmBackendInternals } from './wasmHeap';
@@ -67,7 +68,7 @@ function transpose2dInto(x: HeapArray, rows: number, cols: number, out: HeapArra
 /** Kernel names replaced by registerWasmSpeedKernels, for the backend report. */
 export const WASM_SPEED_KERNELS = [
   'Conv2DBackpropInput', 'BatchMatMul', 'Tile', 'Transpose', 'Identity', 'Square', 'Slice', 'SplitV', 'FusedBatchNorm',
-  'Conv2D', 'FusedConv2D', 'Relu', 'Relu6',
+  'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Relu', 'Relu6',
 ] as const;
 
 /** Swaps the last two axes. */
@@ -277,6 +278,33 @@ for (const kernelName of ['Conv2D', 'FusedConv2D'] as const) {
       if (!native || inputs.preluActivationWeights || !nativePointwiseApplies(x, filter, attrs)) return stock.get(kernelName)!.kernelFunc(args);
       const y = (args.backend as unknown as WasmBackendInternals).makeOutput([...x.shape.slice(0, 3), filter.shape[3]], 'float32');
       pointwiseConvNative(native, x, filter, bias, attrs.activation as string | undefined, y);
+      return y;
+    },
+  });
+}
+
+/** Depthwise convolutions (multiplier 1) forward, plain and fused with bias and ReLU/ReLU6, as native SIMD loops. */
+for (const kernelName of ['DepthwiseConv2dNative', 'FusedDepthwiseConv2D'] as const) {
+  replacements.push({
+    kernelName, backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { inputs, attrs = {} } = args;
+      const x = inputs.x as tf.TensorInfo, filter = inputs.filter as tf.TensorInfo;
+      const bias = (inputs.bias ?? undefined) as tf.TensorInfo | undefined;
+      const activation = (attrs.activation as string | undefined) ?? 'linear';
+      const native = nativeKernelsFor(args.backend);
+      if (!native || inputs.preluActivationWeights || x.dtype !== 'float32' || filter.dtype !== 'float32' || filter.shape[3] !== 1 ||
+          (attrs.dataFormat ?? 'NHWC') !== 'NHWC' || attrs.dimRoundingMode != null || !(activation in NATIVE_ACTIVATIONS)) {
+        return stock.get(kernelName)!.kernelFunc(args);
+      }
+      const g: ConvGeometry = {
+        strides: asPair(attrs.strides as number | number[]), dilations: asPair(attrs.dilations as number | number[] | undefined),
+        pad: attrs.pad as PadSpec,
+      };
+      const outShape = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number], g.strides, g.dilations, g.pad, undefined, true).outShape;
+      const y = (args.backend as unknown as WasmBackendInternals).makeOutput(outShape, 'float32');
+      depthwiseForwardNative(native, x, filter, g, bias, NATIVE_ACTIVATIONS[activation], y);
       return y;
     },
   });

@@ -52,7 +52,7 @@ export async function configureWasm(threads: number): Promise<WasmPlan> {
     if (why) plan = { ...plan, threadsNote: why };
     else {
       enableNodeThreads();
-      wasmBackend.setThreadsCount(threads);
+      wasmBackend.setThreadsCount(Number(process.env.SEGSCOPE_XNNPACK_THREADS ?? threads));
       plan = { ...plan, threads };
     }
   } else {

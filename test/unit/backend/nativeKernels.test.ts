@@ -287,3 +287,21 @@ test('1×1 convolutions (plain, and fused with bias and ReLU6/ReLU), split, agai
     assert.ok(err <= TOLERANCE, `${name}: relative error ${err}`);
   }
 });
+
+test('depthwise convolution forward (plain, strided, dilated, fused with bias and ReLU6), split, against cpu', async () => {
+  const shape: [number, number, number, number] = [2, 35, 33, 22], filterShape: [number, number, number, number] = [3, 3, 22, 1];
+  const x = seeded(size(shape), 111), w = seeded(size(filterShape), 112), bias = seeded(22, 113);
+  const cases: [string, () => tf.Tensor][] = [
+    ['same', () => tf.depthwiseConv2d(tf.tensor4d(x, shape), tf.tensor4d(w, filterShape), 1, 'same')],
+    ['stride 2 valid', () => tf.depthwiseConv2d(tf.tensor4d(x, shape), tf.tensor4d(w, filterShape), 2, 'valid')],
+    ['dilation 2 same', () => tf.depthwiseConv2d(tf.tensor4d(x, shape), tf.tensor4d(w, filterShape), 1, 'same', 'NHWC', 2)],
+    ['fused bias relu6, stride 2 same', () => tf.fused.depthwiseConv2d({ x: tf.tensor4d(x, shape), filter: tf.tensor4d(w, filterShape),
+      strides: 2, pad: 'same', bias: tf.tensor1d(bias), activation: 'relu6' })],
+  ];
+  for (const [name, run] of cases) {
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('depthwise_forward', run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `${name}: relative error ${err}`);
+  }
+});

@@ -80,3 +80,35 @@ void depthwise_filter_grad(const int *g, const float *x, const float *dy, double
     }
   }
 }
+
+/*
+ * A depthwise convolution forward for output rows [r0, r1) (index n·OH + oh): y[n, oh, ow, c] = Σ over taps inside
+ * the image of x[n, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW, c]·w[kh, kw, c].
+ */
+EXPORT(depthwise_forward)
+void depthwise_forward(const int *g, const float *x, const float *w, float *y, int r0, int r1) {
+  const int H = g[G_H], W = g[G_W], C = g[G_C], OH = g[G_OH], OW = g[G_OW], KH = g[G_KH], KW = g[G_KW];
+  const int SH = g[G_SH], SW = g[G_SW], DH = g[G_DH], DW = g[G_DW], PT = g[G_PT], PL = g[G_PL];
+  for (int row = r0; row < r1; row++) {
+    const int n = row / OH, oh = row % OH;
+    for (int ow = 0; ow < OW; ow++) {
+      float *out = y + ((long)row * OW + ow) * C;
+      for (int c = 0; c < C; c++) out[c] = 0.f;
+      for (int kh = 0; kh < KH; kh++) {
+        const int ih = oh * SH - PT + kh * DH;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < KW; kw++) {
+          const int iw = ow * SW - PL + kw * DW;
+          if (iw < 0 || iw >= W) continue;
+          const float *in = x + (((long)n * H + ih) * W + iw) * C;
+          const float *f = w + ((long)kh * KW + kw) * C;
+          int c = 0;
+          for (; c + 4 <= C; c += 4) {
+            wasm_v128_store(out + c, madd(wasm_v128_load(out + c), wasm_v128_load(in + c), wasm_v128_load(f + c)));
+          }
+          for (; c < C; c++) out[c] += in[c] * f[c];
+        }
+      }
+    }
+  }
+}
