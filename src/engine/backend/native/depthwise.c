@@ -13,34 +13,26 @@ void depthwise_input_grad(const int *g, const float *dy, const float *w, float *
     const int n = row / H, ih = row % H;
     for (int iw = 0; iw < W; iw++) {
       float *out = dx + ((long)row * W + iw) * C;
-      int c = 0;
-      // The sum stays in a register across the taps (one store per dx element); a tap counts when its output exists.
-      for (; c + 4 <= C; c += 4) {
-        v128_t s = wasm_f32x4_splat(0.f);
-        for (int kh = 0; kh < KH; kh++) {
-          const int th = ih + PT - kh * DH;
-          if (th < 0 || th % SH != 0 || th / SH >= OH) continue;
-          const float *d = dy + ((long)n * OH + th / SH) * OW * C + c, *f = w + (long)kh * KW * C + c;
-          for (int kw = 0; kw < KW; kw++) {
-            const int tw = iw + PL - kw * DW;
-            if (tw < 0 || tw % SW != 0 || tw / SW >= OW) continue;
-            s = madd(s, wasm_v128_load(d + (long)(tw / SW) * C), wasm_v128_load(f + (long)kw * C));
+      for (int c = 0; c < C; c++) out[c] = 0.f;
+      for (int kh = 0; kh < KH; kh++) {
+        const int th = ih + PT - kh * DH;
+        if (th < 0 || th % SH != 0) continue;
+        const int oh = th / SH;
+        if (oh >= OH) continue;
+        for (int kw = 0; kw < KW; kw++) {
+          const int tw = iw + PL - kw * DW;
+          if (tw < 0 || tw % SW != 0) continue;
+          const int ow = tw / SW;
+          if (ow >= OW) continue;
+          const float *d = dy + (((long)n * OH + oh) * OW + ow) * C;
+          const float *f = w + ((long)kh * KW + kw) * C;
+          int c = 0;
+          for (; c + 4 <= C; c += 4) {
+            wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c),
+                                                    wasm_f32x4_mul(wasm_v128_load(d + c), wasm_v128_load(f + c))));
           }
+          for (; c < C; c++) out[c] += d[c] * f[c];
         }
-        wasm_v128_store(out + c, s);
-      }
-      for (; c < C; c++) {
-        float s = 0.f;
-        for (int kh = 0; kh < KH; kh++) {
-          const int th = ih + PT - kh * DH;
-          if (th < 0 || th % SH != 0 || th / SH >= OH) continue;
-          for (int kw = 0; kw < KW; kw++) {
-            const int tw = iw + PL - kw * DW;
-            if (tw < 0 || tw % SW != 0 || tw / SW >= OW) continue;
-            s += dy[(((long)n * OH + th / SH) * OW + tw / SW) * C + c] * w[((long)kh * KW + kw) * C + c];
-          }
-        }
-        out[c] = s;
       }
     }
   }
@@ -99,32 +91,23 @@ void depthwise_forward(const int *g, const float *x, const float *w, float *y, i
   const int SH = g[G_SH], SW = g[G_SW], DH = g[G_DH], DW = g[G_DW], PT = g[G_PT], PL = g[G_PL];
   for (int row = r0; row < r1; row++) {
     const int n = row / OH, oh = row % OH;
-    // Taps whose input row is inside the image: kh in [kh0, kh1).
-    int kh0 = 0, kh1 = KH;
-    while (kh0 < KH && oh * SH - PT + kh0 * DH < 0) kh0++;
-    while (kh1 > kh0 && oh * SH - PT + (kh1 - 1) * DH >= H) kh1--;
     for (int ow = 0; ow < OW; ow++) {
-      int kw0 = 0, kw1 = KW;
-      while (kw0 < KW && ow * SW - PL + kw0 * DW < 0) kw0++;
-      while (kw1 > kw0 && ow * SW - PL + (kw1 - 1) * DW >= W) kw1--;
-      const float *in0 = x + (((long)n * H + oh * SH - PT) * W + ow * SW - PL) * C;
       float *out = y + ((long)row * OW + ow) * C;
-      int c = 0;
-      // The sum stays in a register across the taps (one store per output element).
-      for (; c + 4 <= C; c += 4) {
-        v128_t s = wasm_f32x4_splat(0.f);
-        for (int kh = kh0; kh < kh1; kh++) {
-          const float *in = in0 + ((long)kh * DH * W) * C + c, *f = w + (long)kh * KW * C + c;
-          for (int kw = kw0; kw < kw1; kw++) s = madd(s, wasm_v128_load(in + (long)kw * DW * C), wasm_v128_load(f + (long)kw * C));
+      for (int c = 0; c < C; c++) out[c] = 0.f;
+      for (int kh = 0; kh < KH; kh++) {
+        const int ih = oh * SH - PT + kh * DH;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < KW; kw++) {
+          const int iw = ow * SW - PL + kw * DW;
+          if (iw < 0 || iw >= W) continue;
+          const float *in = x + (((long)n * H + ih) * W + iw) * C;
+          const float *f = w + ((long)kh * KW + kw) * C;
+          int c = 0;
+          for (; c + 4 <= C; c += 4) {
+            wasm_v128_store(out + c, madd(wasm_v128_load(out + c), wasm_v128_load(in + c), wasm_v128_load(f + c)));
+          }
+          for (; c < C; c++) out[c] += in[c] * f[c];
         }
-        wasm_v128_store(out + c, s);
-      }
-      for (; c < C; c++) {
-        float s = 0.f;
-        for (int kh = kh0; kh < kh1; kh++) {
-          for (int kw = kw0; kw < kw1; kw++) s += in0[((long)kh * DH * W + (long)kw * DW) * C + c] * w[((long)kh * KW + kw) * C + c];
-        }
-        out[c] = s;
       }
     }
   }
