@@ -232,7 +232,8 @@ async function main(): Promise<void> {
   const row = (name: string, macs: number, w: number, t: number | undefined) =>
     console.log(`| ${name} | ${fixed(gflop(macs), 2)} | ${fixed(w)} | ${fixed(gflop(macs) / w * 1e3)} | ${fixed(t ?? NaN)} | ` +
       `${fixed(t ? gflop(macs) / t * 1e3 : NaN)} | ${fixed(t ? w / t : NaN, 2)}× |`);
-  const labels: Record<Product, string> = { forward: 'forward (FusedConv2D)', inputGrad: 'input gradient (dy·Wᵀ)', weightGrad: 'weight gradient (xᵀ·dy)' };
+  const labels: Record<Product, string> = { forward: 'forward (FusedConv2D)', inputGrad: 'input gradient (Conv2DBackpropInput: dy·Wᵀ)',
+    weightGrad: 'weight gradient (Conv2DBackpropFilter: xᵀ·dy)' };
   for (const p of PRODUCTS) row(labels[p], flops.conv1x1[p], wasm1x1[p], torch1x1?.[p]);
   row('all three', sum(flops.conv1x1), sum(wasm1x1), torch1x1 ? sum(torch1x1) : undefined);
   row('(input gradient as 1×1 conv dy⊛Wᵀ: not the engine\'s path)', flops.conv1x1.inputGrad, dxAsConv1x1, torch1x1?.inputGrad);
