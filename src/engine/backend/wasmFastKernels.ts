@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { composedKernel } from './composedKernel';
 import { nativeKernelsFor } from './nativeKernels';
 import { depthwiseForwardNative } from './nativeConvGradients';
+import { resizeBilinearGradNative } from './nativeResize';
 import { batchNormInferenceNative, nativeBatchNormInferenceApplies } from './nativeBatchNorm';
 import {
   matMulAtBNative, matMulAtBShape, NATIVE_ACTIVATIONS, nativeMatMulAtBApplies, nativePointwiseApplies, nativeProductApplies, pointwiseConvNative, productNative,
@@ -68,7 +69,7 @@ function transpose2dInto(x: HeapArray, rows: number, cols: number, out: HeapArra
 /** Kernel names replaced by registerWasmSpeedKernels, for the backend report. */
 export const WASM_SPEED_KERNELS = [
   'Conv2DBackpropInput', 'BatchMatMul', 'Tile', 'Transpose', 'Identity', 'Square', 'Slice', 'SplitV', 'FusedBatchNorm',
-  'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Relu', 'Relu6',
+  'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'ResizeBilinearGrad', 'Relu', 'Relu6',
 ] as const;
 
 /** Swaps the last two axes. */
@@ -309,6 +310,25 @@ for (const kernelName of ['DepthwiseConv2dNative', 'FusedDepthwiseConv2D'] as co
     },
   });
 }
+
+/**
+ * Bilinear-resize gradient (align-corners or not; without half-pixel centres) as a native SIMD scatter, split by
+ * image: stock wasm's scalar kernel was 3.7 % of a 256² training step.
+ */
+replacements.push({
+  kernelName: 'ResizeBilinearGrad', backendName: 'wasm',
+  kernelFunc: (args) => {
+    const { inputs, attrs = {} } = args;
+    const images = inputs.images as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
+    const native = nativeKernelsFor(args.backend);
+    if (!native || attrs.halfPixelCenters || dy.dtype !== 'float32' || images.shape.length !== 4) {
+      return stock.get('ResizeBilinearGrad')!.kernelFunc(args);
+    }
+    const dx = (args.backend as unknown as WasmBackendInternals).makeOutput(images.shape, 'float32');
+    resizeBilinearGradNative(native, images.shape, dy, Boolean(attrs.alignCorners), dx);
+    return dx;
+  },
+});
 
 /** Stock Relu/Relu6 are scalar loops (Relu6 forward was 2.7 % of a 256² training step); these are SIMD and split. */
 for (const [kernelName, kernel] of [['Relu', 'relu_forward'], ['Relu6', 'relu6_forward']] as const) {

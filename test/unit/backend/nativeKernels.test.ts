@@ -305,3 +305,16 @@ test('depthwise convolution forward (plain, strided, dilated, fused with bias an
     assert.ok(err <= TOLERANCE, `${name}: relative error ${err}`);
   }
 });
+
+test('bilinear-resize gradient (align corners and not, up and down), split by image, against cpu', async () => {
+  for (const [from, to, alignCorners] of [[[4, 16, 12, 21], [64, 48], true], [[2, 80, 60, 9], [130, 70], false], [[3, 9, 9, 24], [60, 60], true]] as [number[], [number, number], boolean][]) {
+    const dyShape = [from[0], to[0], to[1], from[3]];
+    const x = seeded(size(from), 121), dy = seeded(size(dyShape), 122);
+    const run = () => tf.engine().runKernel('ResizeBilinearGrad', { images: tf.tensor(x, from), dy: tf.tensor(dy, dyShape) },
+      { alignCorners, halfPixelCenters: false } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('resize_bilinear_grad', run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `${from} → ${to} alignCorners ${alignCorners}: relative error ${err}`);
+  }
+});
