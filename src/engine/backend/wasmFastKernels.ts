@@ -2,13 +2,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { composedKernel } from './composedKernel';
 import { nativeKernelsFor } from './nativeKernels';
-import { depthwiseForwardNative } from './nativeConvGradients';
-import { resizeBilinearGradNative } from './nativeResize';
-import { batchNormInferenceNative, nativeBatchNormInferenceApplies } from './nativeBatchNorm';
 import {
-  matMulAtBNative, matMulAtBShape, NATIVE_ACTIVATIONS, nativeMatMulAtBApplies, nativePointwiseApplies, nativeProductApplies, pointwiseConvNative, productNative,
-  singleMatrix,
+  matMulAtBNative, matMulAtBShape, nativeMatMulAtBApplies, nativeProductApplies, productNative, singleMatrix,
 } from './nativeProducts';
+import { NATIVE_REPLACED_KERNELS, nativeReplacements, splitLastAxisNative } from './nativeReplacements';
 import { heapView, type HeapArray, type WasmBackendInternals } from './wasmHeap';
 import { asPair, conv2dInputGradient, type ConvGeometry, type PadSpec } from './convMath';
 
@@ -68,8 +65,7 @@ function transpose2dInto(x: HeapArray, rows: number, cols: number, out: HeapArra
 
 /** Kernel names replaced by registerWasmSpeedKernels, for the backend report. */
 export const WASM_SPEED_KERNELS = [
-  'Conv2DBackpropInput', 'BatchMatMul', 'Tile', 'Transpose', 'Identity', 'Square', 'Slice', 'SplitV', 'FusedBatchNorm',
-  'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'ResizeBilinearGrad', 'Relu', 'Relu6',
+  'Conv2DBackpropInput', 'BatchMatMul', 'Tile', 'Transpose', 'Identity', 'Square', 'Slice', 'SplitV', ...NATIVE_REPLACED_KERNELS,
 ] as const;
 
 /** Swaps the last two axes. */
@@ -240,6 +236,8 @@ const replacements: tf.KernelConfig[] = [
       if (x.dtype === 'string') return stock.get('SplitV')!.kernelFunc(args);
       const axis = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape)[0];
       const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number | number[], axis);
+      const native = axis === x.shape.length - 1 ? splitLastAxisNative(args.backend, x, sizes) : null;
+      if (native) return native;
       const begin = new Array<number>(x.shape.length).fill(0);
       return sizes.map((s) => {
         const size = x.shape.slice();
@@ -252,99 +250,7 @@ const replacements: tf.KernelConfig[] = [
   },
 ];
 
-replacements.push({
-  // Stock: a scalar C loop over every element (54 % of the bench model's inference time); here one SIMD pass.
-  kernelName: 'FusedBatchNorm', backendName: 'wasm',
-  kernelFunc: (args) => {
-    const { inputs, attrs = {} } = args;
-    const x = inputs.x as tf.TensorInfo, mean = inputs.mean as tf.TensorInfo, variance = inputs.variance as tf.TensorInfo;
-    const offset = (inputs.offset ?? undefined) as tf.TensorInfo | undefined, scale = (inputs.scale ?? undefined) as tf.TensorInfo | undefined;
-    const native = nativeKernelsFor(args.backend);
-    if (!native || !nativeBatchNormInferenceApplies(x, [mean, variance, offset, scale])) return stock.get('FusedBatchNorm')!.kernelFunc(args);
-    const y = (args.backend as unknown as WasmBackendInternals).makeOutput(x.shape, 'float32');
-    if (tf.util.sizeFromShape(x.shape) > 0) batchNormInferenceNative(native, x, mean, variance, offset, scale, attrs.varianceEpsilon as number, y);
-    return y;
-  },
-});
-
-/** 1×1 stride-1 convolutions (nearly all of the bench model's FLOPs) as native products, ~2.5× XNNPACK's speed here. */
-for (const kernelName of ['Conv2D', 'FusedConv2D'] as const) {
-  replacements.push({
-    kernelName, backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { inputs, attrs = {} } = args;
-      const x = inputs.x as tf.TensorInfo, filter = inputs.filter as tf.TensorInfo;
-      const bias = (inputs.bias ?? undefined) as tf.TensorInfo | undefined;
-      const native = nativeKernelsFor(args.backend);
-      if (!native || inputs.preluActivationWeights || !nativePointwiseApplies(x, filter, attrs)) return stock.get(kernelName)!.kernelFunc(args);
-      const y = (args.backend as unknown as WasmBackendInternals).makeOutput([...x.shape.slice(0, 3), filter.shape[3]], 'float32');
-      pointwiseConvNative(native, x, filter, bias, attrs.activation as string | undefined, y);
-      return y;
-    },
-  });
-}
-
-/** Depthwise convolutions (multiplier 1) forward, plain and fused with bias and ReLU/ReLU6, as native SIMD loops. */
-for (const kernelName of ['DepthwiseConv2dNative', 'FusedDepthwiseConv2D'] as const) {
-  replacements.push({
-    kernelName, backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { inputs, attrs = {} } = args;
-      const x = inputs.x as tf.TensorInfo, filter = inputs.filter as tf.TensorInfo;
-      const bias = (inputs.bias ?? undefined) as tf.TensorInfo | undefined;
-      const activation = (attrs.activation as string | undefined) ?? 'linear';
-      const native = nativeKernelsFor(args.backend);
-      if (!native || inputs.preluActivationWeights || x.dtype !== 'float32' || filter.dtype !== 'float32' || filter.shape[3] !== 1 ||
-          (attrs.dataFormat ?? 'NHWC') !== 'NHWC' || attrs.dimRoundingMode != null || !(activation in NATIVE_ACTIVATIONS)) {
-        return stock.get(kernelName)!.kernelFunc(args);
-      }
-      const g: ConvGeometry = {
-        strides: asPair(attrs.strides as number | number[]), dilations: asPair(attrs.dilations as number | number[] | undefined),
-        pad: attrs.pad as PadSpec,
-      };
-      const outShape = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
-        filter.shape as [number, number, number, number], g.strides, g.dilations, g.pad, undefined, true).outShape;
-      const y = (args.backend as unknown as WasmBackendInternals).makeOutput(outShape, 'float32');
-      depthwiseForwardNative(native, x, filter, g, bias, NATIVE_ACTIVATIONS[activation], y);
-      return y;
-    },
-  });
-}
-
-/**
- * Bilinear-resize gradient (align-corners or not; without half-pixel centres) as a native SIMD scatter, split by
- * image: stock wasm's scalar kernel was 3.7 % of a 256² training step.
- */
-replacements.push({
-  kernelName: 'ResizeBilinearGrad', backendName: 'wasm',
-  kernelFunc: (args) => {
-    const { inputs, attrs = {} } = args;
-    const images = inputs.images as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
-    const native = nativeKernelsFor(args.backend);
-    if (!native || attrs.halfPixelCenters || dy.dtype !== 'float32' || images.shape.length !== 4) {
-      return stock.get('ResizeBilinearGrad')!.kernelFunc(args);
-    }
-    const dx = (args.backend as unknown as WasmBackendInternals).makeOutput(images.shape, 'float32');
-    resizeBilinearGradNative(native, images.shape, dy, Boolean(attrs.alignCorners), dx);
-    return dx;
-  },
-});
-
-/** Stock Relu/Relu6 are scalar loops (Relu6 forward was 2.7 % of a 256² training step); these are SIMD and split. */
-for (const [kernelName, kernel] of [['Relu', 'relu_forward'], ['Relu6', 'relu6_forward']] as const) {
-  replacements.push({
-    kernelName, backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      const native = nativeKernelsFor(args.backend);
-      if (!native || x.dtype !== 'float32') return stock.get(kernelName)!.kernelFunc(args);
-      const y = (args.backend as unknown as WasmBackendInternals).makeOutput(x.shape, 'float32');
-      const xOff = native.offset(x), yOff = native.offset(y);
-      native.run(kernel, tf.util.sizeFromShape(x.shape), 1, (begin, end) => [xOff, yOff, begin, end]);
-      return y;
-    },
-  });
-}
+replacements.push(...nativeReplacements((name) => stock.get(name)!));
 
 const ours = new Set<tf.KernelFunc>(replacements.map((k) => k.kernelFunc));
 

@@ -318,3 +318,19 @@ test('bilinear-resize gradient (align corners and not, up and down), split by im
     assert.ok(err <= TOLERANCE, `${from} → ${to} alignCorners ${alignCorners}: relative error ${err}`);
   }
 });
+
+test('concat and split along channels (float32 and int32, odd widths, an empty part), split, against cpu', async () => {
+  const rows = [2, 40, 41];
+  const widths = [13, 0, 128, 3];
+  for (const dtype of ['float32', 'int32'] as const) {
+    const parts = widths.map((w, i) => Float32Array.from(seeded(rows.reduce((a, b) => a * b, 1) * w, 130 + i), (v) => (dtype === 'int32' ? Math.round(v * 1000) : v)));
+    const run = () => {
+      const joined = tf.concat(parts.map((p, i) => tf.tensor(p, [...rows, widths[i]], dtype)), -1);
+      return tf.concat([tf.reshape(joined, [-1]), ...tf.split(joined, widths.filter((w) => w > 0), -1).map((t) => tf.reshape(t, [-1]))]);
+    };
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('copy_rows', run);
+    const differing = Array.from(actual).filter((v, i) => v !== expected.values[i]).length;
+    assert.equal(differing, 0, `${dtype}: ${differing} elements differ`);
+  }
+});

@@ -1,4 +1,5 @@
-// SegScope's wasm SIMD kernel for 2-D transposes of 32-bit elements.
+// SegScope's wasm SIMD kernels that move 32-bit elements: 2-D transposes, and row-strided copies (concat and split
+// along the channel axis).
 #include "common.h"
 
 /* Rows of x transposed per tile: the tile stays in cache while 4 output rows at a time are written sequentially. */
@@ -32,5 +33,21 @@ void transpose2d(const float *x, int rows, int cols, float *out, int r0, int r1)
     for (; c < cols; c++) {
       for (int r = t0; r < t1; r++) out[(long)c * rows + r] = x[(long)r * cols + c];
     }
+  }
+}
+
+/* dst[r·dstStride + c] = src[r·srcStride + c] for c < width, rows [r0, r1) (a block of channels of an NHWC tensor). */
+EXPORT(copy_rows)
+void copy_rows(const float *src, int srcStride, float *dst, int dstStride, int width, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const float *s = src + (long)r * srcStride;
+    float *d = dst + (long)r * dstStride;
+    int c = 0;
+    for (; c + 8 <= width; c += 8) {
+      wasm_v128_store(d + c, wasm_v128_load(s + c));
+      wasm_v128_store(d + c + 4, wasm_v128_load(s + c + 4));
+    }
+    for (; c + 4 <= width; c += 4) wasm_v128_store(d + c, wasm_v128_load(s + c));
+    for (; c < width; c++) d[c] = s[c];
   }
 }
