@@ -12,7 +12,7 @@ import type { WasmBackendInternals } from './wasmHeap';
 /** Kernel names replaced here, in registration order. */
 export const NATIVE_REPLACED_KERNELS = [
   'FusedBatchNorm', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'ResizeBilinearGrad',
-  'Relu', 'Relu6', 'Concat', 'Softmax',
+  'Relu', 'Relu6', 'Concat',
 ] as const;
 
 const makeOutput = (backend: unknown, shape: number[], dtype: tf.DataType = 'float32') =>
@@ -154,21 +154,6 @@ export function nativeReplacements(stock: (name: string) => tf.KernelConfig): tf
         begin += width;
       }
       return out;
-    },
-  });
-  /** Softmax over the last axis (the loss's and the probes' probabilities) with a SIMD exponential. */
-  list.push({
-    kernelName: 'Softmax', backendName: 'wasm',
-    kernelFunc: (args) => {
-      const logits = args.inputs.logits as tf.TensorInfo;
-      const dim = args.attrs?.dim as number;
-      const native = nativeKernelsFor(args.backend);
-      const C = logits.shape[logits.shape.length - 1];
-      if (!native || logits.dtype !== 'float32' || (dim !== -1 && dim !== logits.shape.length - 1) || !(C > 0)) return stock('Softmax').kernelFunc(args);
-      const y = makeOutput(args.backend, logits.shape);
-      const xOff = native.offset(logits), yOff = native.offset(y);
-      native.run('softmax_rows', tf.util.sizeFromShape(logits.shape) / C, C, (r0, r1) => [xOff, yOff, C, r0, r1]);
-      return y;
     },
   });
   return list;
