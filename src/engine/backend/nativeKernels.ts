@@ -103,6 +103,9 @@ export class NativeKernels {
 /** Control words shared with the helper thread; the arguments travel separately as float64 (ints and floats alike). */
 const SEQ = 0, DONE = 1, FN = 2, FAILED = 3, CONTROL_WORDS = 4, MAX_ARGS = 20;
 
+/** How long the helper thread polls for the next kernel before it sleeps (~20–50 µs; measured best of 0, 2·10⁴, 10⁵, 4·10⁵: 188 vs 217 ms per 128² step without polling). */
+const SPIN_ITERATIONS = 20000;
+
 /** The source of the helper thread: waits for a request, runs the kernel, reports completion. */
 const THREAD_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -112,8 +115,11 @@ const fns = names.map((n) => instance.exports[n]);
 const ctrl = new Int32Array(workerData.control);
 const argv = new Float64Array(workerData.args);
 let seen = 0;
+const spins = ${SPIN_ITERATIONS};
 for (;;) {
-  Atomics.wait(ctrl, ${SEQ}, seen);
+  // Kernels come in bursts (one per layer): spin a little before sleeping, so the next one does not pay a wake-up.
+  for (let i = 0; i < spins && Atomics.load(ctrl, ${SEQ}) === seen; i++);
+  if (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   if (seen < 0) break;
   const fn = fns[ctrl[${FN}]];
