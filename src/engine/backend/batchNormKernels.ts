@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { heapView, type WasmBackendInternals } from './wasmHeap';
 import { nativeKernelsFor } from './nativeKernels';
 import { batchNormBackwardNative, batchNormForwardNative } from './nativeBatchNorm';
+import { gradientCoefficients, statisticsFromSums } from './batchNormMath';
 
 /** Kernel names (wasm only). Forward: x, gamma, beta → y, mean, variance, invStd. Backward: dy, x, mean, invStd, gamma → dx, dGamma, dBeta. */
 export const BATCH_NORM_FORWARD = 'SegScopeBatchNormTrain';
@@ -42,15 +43,7 @@ export function batchNormForwardInto(
     }
   }
   const scale = new Float32Array(C);
-  for (let c = 0; c < C; c++) {
-    const m = s1[c] / rows;
-    const v = Math.max(s2[c] / rows - m * m, 0);
-    const inv = 1 / Math.sqrt(v + epsilon);
-    mean[c] = shift[c] + m;
-    variance[c] = v;
-    invStd[c] = inv;
-    scale[c] = gamma[c] * inv;
-  }
+  statisticsFromSums(s1, s2, rows, shift, gamma, epsilon, mean, variance, invStd, scale);
   // (x − μ)·scale + β, not x·scale + shift: no cancellation when |μ| ≫ σ.
   r = 0;
   for (; r + 3 < rows; r += 4) {
@@ -97,15 +90,7 @@ export function batchNormBackwardInto(
   }
   // dx = g·dy − g·dβ/n − g·invStd·(x − μ)·dγ/n with g = γ·invStd, i.e. a·dy + k·(x − μ) + b.
   const A = new Float32Array(C), B = new Float32Array(C), K = new Float32Array(C);
-  for (let c = 0; c < C; c++) {
-    const dg = invStd[c] * sumDyXc[c];
-    dGamma[c] = dg;
-    dBeta[c] = sumDy[c];
-    const g = gamma[c] * invStd[c];
-    A[c] = g;
-    K[c] = -g * invStd[c] * dg / rows;
-    B[c] = -g * sumDy[c] / rows;
-  }
+  gradientCoefficients(sumDy, sumDyXc, rows, invStd, gamma, dGamma, dBeta, A, K, B);
   r = 0;
   for (; r + 3 < rows; r += 4) {
     const i0 = r * C, i1 = i0 + C, i2 = i1 + C, i3 = i2 + C;

@@ -1,6 +1,7 @@
 // Training-mode batch normalisation forward and backward on the native SIMD kernels (same maths as batchNormKernels.ts).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './nativeKernels';
+import { gradientCoefficients, statisticsFromSums } from './batchNormMath';
 
 /** Per-call scratch in the heap: `floats` float32 then `doubles` float64 values per part; freed by the caller. */
 function scratch(native: NativeKernels, parts: number, floatsPerPart: number, doublesPerPart: number) {
@@ -49,15 +50,7 @@ export function batchNormForwardNative(
     const shiftV = new Float32Array(buffer, shift, C), scaleV = new Float32Array(buffer, scale, C);
     const meanV = new Float32Array(buffer, native.offset(mean), C), varV = new Float32Array(buffer, native.offset(variance), C);
     const invV = new Float32Array(buffer, native.offset(invStd), C), gammaV = new Float32Array(buffer, native.offset(gamma), C);
-    for (let c = 0; c < C; c++) {
-      const m = s1[c] / rows;
-      const v = Math.max(s2[c] / rows - m * m, 0);
-      const inv = 1 / Math.sqrt(v + epsilon);
-      meanV[c] = shiftV[c] + m;
-      varV[c] = v;
-      invV[c] = inv;
-      scaleV[c] = gammaV[c] * inv;
-    }
+    statisticsFromSums(s1, s2, rows, shiftV, gammaV, epsilon, meanV, varV, invV, scaleV);
     const meanOff = native.offset(mean), betaOff = native.offset(beta), yOff = native.offset(y);
     native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, scale, betaOff, yOff]);
   } finally {
@@ -81,16 +74,7 @@ export function batchNormBackwardNative(
     const buffer = native.buffer;
     const A = new Float32Array(buffer, a, C), K = new Float32Array(buffer, k, C), B = new Float32Array(buffer, b, C);
     const view = (info: tf.TensorInfo) => new Float32Array(buffer, native.offset(info), C);
-    const invStdV = view(invStd), gammaV = view(gamma), dGammaV = view(dGamma), dBetaV = view(dBeta);
-    for (let c = 0; c < C; c++) {
-      const dg = invStdV[c] * sumDyXc[c];
-      dGammaV[c] = dg;
-      dBetaV[c] = sumDy[c];
-      const g = gammaV[c] * invStdV[c];
-      A[c] = g;
-      K[c] = -g * invStdV[c] * dg / rows;
-      B[c] = -g * sumDy[c] / rows;
-    }
+    gradientCoefficients(sumDy, sumDyXc, rows, view(invStd), view(gamma), view(dGamma), view(dBeta), A, K, B);
     const dxOff = native.offset(dx);
     native.run('bn_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, r0, r1, meanOff, a, k, b, dxOff]);
   } finally {

@@ -17,6 +17,19 @@
  */
 enum { G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_DH, G_DW, G_PT, G_PL, G_CO };
 
+/*
+ * For a filter column whose input column is iw = ow·SW + off: the first output column with iw ≥ 0 and the end (one
+ * past the last) of those with iw < W, clamped to OW. Empty when end ≤ first.
+ */
+static inline int first_inside(int off, int SW) {
+  return off < 0 ? (-off + SW - 1) / SW : 0;
+}
+
+static inline int end_inside(int off, int SW, int W, int OW) {
+  const int end = (W - 1 - off) < 0 ? 0 : (W - 1 - off) / SW + 1;
+  return end < OW ? end : OW;
+}
+
 /* c[0..3] += the four lanes of s, in float64. */
 static inline void add_to_doubles(double *c, v128_t s) {
   wasm_v128_store(c, wasm_f64x2_add(wasm_v128_load(c), wasm_f64x2_promote_low_f32x4(s)));

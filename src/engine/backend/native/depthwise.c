@@ -55,10 +55,7 @@ void depthwise_filter_grad(const int *g, const float *x, const float *dy, double
       const float *xrow = x + ((long)n * H + ih) * W * C;
       for (int kw = 0; kw < KW; kw++) {
         // Output columns whose input column iw = ow·SW − PL + kw·DW lies inside the image.
-        const int off = kw * DW - PL;
-        int ow0 = off < 0 ? (-off + SW - 1) / SW : 0;
-        int ow1 = (W - 1 - off) < 0 ? 0 : (W - 1 - off) / SW + 1;
-        if (ow1 > OW) ow1 = OW;
+        const int off = kw * DW - PL, ow0 = first_inside(off, SW), ow1 = end_inside(off, SW, W, OW);
         double *a = acc + ((long)kh * KW + kw) * C;
         int c = 0;
         for (; c + 4 <= C; c += 4) {

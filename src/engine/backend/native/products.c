@@ -83,10 +83,7 @@ void conv_filter_grad(const int *g, const float *x, const float *dy, double *acc
       if (ih < 0 || ih >= H) continue;
       const float *xrow = x + ((long)n * H + ih) * W * C;
       for (int kw = 0; kw < KW; kw++) {
-        const int off = kw * DW - PL;
-        const int ow0 = off < 0 ? (-off + SW - 1) / SW : 0;
-        int ow1 = (W - 1 - off) < 0 ? 0 : (W - 1 - off) / SW + 1;
-        if (ow1 > OW) ow1 = OW;
+        const int off = kw * DW - PL, ow0 = first_inside(off, SW), ow1 = end_inside(off, SW, W, OW);
         if (ow1 <= ow0) continue;
         accumulate_products(xrow + (long)(ow0 * SW + off) * C, SW * C, drow + (long)ow0 * CO, CO, ow1 - ow0, C, CO,
                             acc + ((long)kh * KW + kw) * C * CO);
