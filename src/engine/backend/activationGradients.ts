@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { heapView, type WasmBackendInternals } from './wasmHeap';
 import { nativeKernelsFor, type NativeKernelName } from './nativeKernels';
+import { activationAlreadyApplied, type FusableActivation } from './fusedActivation';
 
 const floatView = (backend: WasmBackendInternals, info: tf.TensorInfo) => heapView(backend, info) as Float32Array;
 
@@ -84,9 +85,17 @@ const relu6Gradient: tf.GradConfig = {
  * the composite's 0 < x < 6: they differ only on the measure-zero set x ∈ {0, 6}).
  */
 function patchLayersRelu6(): void {
-  const layer = tfl.layers.activation({ activation: 'relu6' }) as unknown as { activation: { apply(x: tf.Tensor): tf.Tensor } };
+  patchLayersActivation('relu6', (x) => tf.relu6(x));
+}
+
+/**
+ * A tensor that a fused BatchNorm+activation op already activated (models/batchNormTraining.ts) passes through the
+ * activation layer as a clone (which shares its data on wasm) instead of being activated twice.
+ */
+function patchLayersActivation(name: FusableActivation, activate: (x: tf.Tensor) => tf.Tensor): void {
+  const layer = tfl.layers.activation({ activation: name }) as unknown as { activation: { apply(x: tf.Tensor): tf.Tensor } };
   const proto = Object.getPrototypeOf(layer.activation) as { apply(x: tf.Tensor): tf.Tensor };
-  proto.apply = (x: tf.Tensor) => tf.relu6(x);
+  proto.apply = (x: tf.Tensor) => (activationAlreadyApplied(x, name) ? tf.clone(x) : activate(x));
 }
 
 let registered = false;
@@ -98,5 +107,6 @@ export function registerActivationGradients(): void {
   tf.registerGradient(reluGradient);
   tf.registerGradient(relu6Gradient);
   patchLayersRelu6();
+  patchLayersActivation('relu', (x) => tf.relu(x));
   registered = true;
 }

@@ -8,6 +8,13 @@ import { gradientCoefficients, statisticsFromSums } from './batchNormMath';
 /** Kernel names (wasm only). Forward: x, gamma, beta → y, mean, variance, invStd. Backward: dy, x, mean, invStd, gamma → dx, dGamma, dBeta. */
 export const BATCH_NORM_FORWARD = 'SegScopeBatchNormTrain';
 export const BATCH_NORM_BACKWARD = 'SegScopeBatchNormTrainGrad';
+/**
+ * The same with the ReLU/ReLU6 after it fused in (native kernels only). Forward: x, gamma, beta → act(y), mean, variance,
+ * invStd, scale (γ·invStd). Backward: dz (the activation's output gradient), x, mean, invStd, scale, beta, gamma →
+ * dx, dGamma, dBeta; y is recomputed from x exactly as the forward computed it, so the masks agree bit for bit.
+ */
+export const BATCH_NORM_ACT_FORWARD = 'SegScopeBatchNormActTrain';
+export const BATCH_NORM_ACT_BACKWARD = 'SegScopeBatchNormActTrainGrad';
 
 // The loops below take four rows (pixels) per step so that each channel's constants and accumulators are loaded
 // once per four elements: about 3× faster in V8 than one row per step (measured on [8,64,64,144]).
@@ -150,6 +157,49 @@ export const batchNormKernels: tf.KernelConfig[] = [
     },
   },
 ];
+
+function requireNative(backend: unknown, kernel: string) {
+  const native = nativeKernelsFor(backend);
+  if (!native) throw new Error(`${kernel} needs SegScope's native kernels (see canFuseActivation)`);
+  return native;
+}
+
+batchNormKernels.push(
+  {
+    kernelName: BATCH_NORM_ACT_FORWARD, backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs = {}, backend }) => {
+      const native = requireNative(backend, BATCH_NORM_ACT_FORWARD);
+      const wasm = backend as unknown as WasmBackendInternals;
+      const x = inputs.x as tf.TensorInfo;
+      const C = x.shape[x.shape.length - 1];
+      const z = wasm.makeOutput(x.shape, 'float32');
+      const stats = [0, 1, 2, 3].map(() => wasm.makeOutput([C], 'float32'));
+      batchNormForwardNative(native, x, C, inputs.gamma as tf.TensorInfo, inputs.beta as tf.TensorInfo, attrs.epsilon as number,
+        z, stats[0], stats[1], stats[2], tf.util.sizeFromShape(x.shape) / C, { kind: attrs.activation as 'relu' | 'relu6', scale: stats[3] });
+      return [z, ...stats];
+    },
+  },
+  {
+    kernelName: BATCH_NORM_ACT_BACKWARD, backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs = {}, backend }) => {
+      const native = requireNative(backend, BATCH_NORM_ACT_BACKWARD);
+      const wasm = backend as unknown as WasmBackendInternals;
+      const t = (name: string) => inputs[name] as tf.TensorInfo;
+      const x = t('x');
+      const C = x.shape[x.shape.length - 1];
+      const dx = wasm.makeOutput(x.shape, 'float32');
+      const dGamma = wasm.makeOutput([C], 'float32'), dBeta = wasm.makeOutput([C], 'float32');
+      batchNormBackwardNative(native, t('dz'), x, C, t('mean'), t('invStd'), t('gamma'), dx, dGamma, dBeta,
+        tf.util.sizeFromShape(x.shape) / C, { kind: attrs.activation as 'relu' | 'relu6', scale: t('scale'), beta: t('beta') });
+      return [dx, dGamma, dBeta];
+    },
+  },
+);
+
+/** Whether BatchNorm and the activation after it can run as one op here (wasm with SegScope's native kernels). */
+export function canFuseActivation(x: tf.Tensor): boolean {
+  return canUseBatchNormKernels(x) && nativeKernelsFor(tf.backend()) !== null;
+}
 
 /** Whether the fused kernels can run these tensors (wasm, float32, channels last with at least one element). */
 export function canUseBatchNormKernels(x: tf.Tensor): boolean {

@@ -3,6 +3,14 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './nativeKernels';
 import { gradientCoefficients, statisticsFromSums } from './batchNormMath';
 
+/** An activation fused into the BatchNorm: its kind, and the per-channel scale γ·invStd of the forward pass (float32). */
+export interface FusedActivation {
+  kind: 'relu' | 'relu6';
+  scale: tf.TensorInfo;
+}
+
+const ACTIVATION_CODES = { relu: 1, relu6: 2 } as const;
+
 /** Per-call scratch in the heap: `floats` float32 then `doubles` float64 values per part; freed by the caller. */
 function scratch(native: NativeKernels, parts: number, floatsPerPart: number, doublesPerPart: number) {
   const floatBytes = 4 * floatsPerPart, doubleBytes = 8 * doublesPerPart;
@@ -35,13 +43,15 @@ function totals(native: NativeKernels, at: (part: number) => number, parts: numb
 export function batchNormForwardNative(
   native: NativeKernels, x: tf.TensorInfo, C: number, gamma: tf.TensorInfo, beta: tf.TensorInfo, epsilon: number,
   y: tf.TensorInfo, mean: tf.TensorInfo, variance: tf.TensorInfo, invStd: tf.TensorInfo, rows: number,
+  activation?: FusedActivation,
 ): void {
   const parts = native.threads;
   // Per part: 2·C float64 sums, 2·C float32 block accumulators; part 0 also holds the shift and the scale (2·C floats).
   const mem = scratch(native, parts, 4 * C, 2 * C);
   try {
     const shift = mem.floats(0) + 8 * C;
-    const scale = shift + 4 * C;
+    // With a fused activation the scale is an output (the gradient recomputes y from it); else scratch.
+    const scale = activation ? native.offset(activation.scale) : shift + 4 * C;
     new Float32Array(native.buffer, shift, C).set(new Float32Array(native.buffer, native.offset(x), C));
     const xOff = native.offset(x);
     native.run('bn_sums', rows, C, (r0, r1, p) => [xOff, C, r0, r1, shift, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
@@ -52,7 +62,12 @@ export function batchNormForwardNative(
     const invV = new Float32Array(buffer, native.offset(invStd), C), gammaV = new Float32Array(buffer, native.offset(gamma), C);
     statisticsFromSums(s1, s2, rows, shiftV, gammaV, epsilon, meanV, varV, invV, scaleV);
     const meanOff = native.offset(mean), betaOff = native.offset(beta), yOff = native.offset(y);
-    native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, scale, betaOff, yOff]);
+    if (activation) {
+      const act = ACTIVATION_CODES[activation.kind];
+      native.run('bn_apply_act', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, scale, betaOff, act, yOff]);
+    } else {
+      native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, scale, betaOff, yOff]);
+    }
   } finally {
     native.free(mem.base);
   }
@@ -62,13 +77,20 @@ export function batchNormForwardNative(
 export function batchNormBackwardNative(
   native: NativeKernels, dy: tf.TensorInfo, x: tf.TensorInfo, C: number, mean: tf.TensorInfo, invStd: tf.TensorInfo,
   gamma: tf.TensorInfo, dx: tf.TensorInfo, dGamma: tf.TensorInfo, dBeta: tf.TensorInfo, rows: number,
+  activation?: FusedActivation & { beta: tf.TensorInfo },
 ): void {
   const parts = native.threads;
   // Per part: 2·C float64 sums, 2·C float32 accumulators; part 0 also holds A, K, B (3·C floats).
   const mem = scratch(native, parts, 5 * C, 2 * C);
   try {
     const dyOff = native.offset(dy), xOff = native.offset(x), meanOff = native.offset(mean);
-    native.run('bn_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+    const fused = activation && { scale: native.offset(activation.scale), beta: native.offset(activation.beta), act: ACTIVATION_CODES[activation.kind] };
+    if (fused) {
+      native.run('bn_act_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, fused.scale, fused.beta, fused.act,
+        mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+    } else {
+      native.run('bn_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+    }
     const [sumDy, sumDyXc] = totals(native, mem.doubles, parts, C);
     const a = mem.floats(0) + 8 * C, k = a + 4 * C, b = k + 4 * C;
     const buffer = native.buffer;
@@ -76,7 +98,11 @@ export function batchNormBackwardNative(
     const view = (info: tf.TensorInfo) => new Float32Array(buffer, native.offset(info), C);
     gradientCoefficients(sumDy, sumDyXc, rows, view(invStd), view(gamma), view(dGamma), view(dBeta), A, K, B);
     const dxOff = native.offset(dx);
-    native.run('bn_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, r0, r1, meanOff, a, k, b, dxOff]);
+    if (fused) {
+      native.run('bn_act_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, r0, r1, meanOff, fused.scale, fused.beta, fused.act, a, k, b, dxOff]);
+    } else {
+      native.run('bn_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, r0, r1, meanOff, a, k, b, dxOff]);
+    }
   } finally {
     native.free(mem.base);
   }

@@ -9,7 +9,7 @@ export const NATIVE_KERNEL_NAMES = [
   'relu_grad', 'relu6_grad', 'bn_sums', 'bn_apply', 'bn_grad_sums', 'bn_grad_apply',
   'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'conv_filter_grad', 'adam_update',
   'softmax_ce_grad', 'relu_forward', 'relu6_forward', 'matmul_a_b', 'bias_activation', 'depthwise_forward',
-  'resize_bilinear_grad', 'copy_rows',
+  'resize_bilinear_grad', 'copy_rows', 'bn_apply_act', 'bn_act_grad_sums', 'bn_act_grad_apply',
 ] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 type KernelFn = (...args: number[]) => void;

@@ -65,7 +65,7 @@ function transpose2dInto(x: HeapArray, rows: number, cols: number, out: HeapArra
 
 /** Kernel names replaced by registerWasmSpeedKernels, for the backend report. */
 export const WASM_SPEED_KERNELS = [
-  'Conv2DBackpropInput', 'BatchMatMul', 'Tile', 'Transpose', 'Identity', 'Square', 'Slice', 'SplitV', ...NATIVE_REPLACED_KERNELS,
+  'Conv2DBackpropInput', 'BatchMatMul', 'Tile', 'Transpose', 'Identity', 'Cast', 'Square', 'Slice', 'SplitV', ...NATIVE_REPLACED_KERNELS,
 ] as const;
 
 /** Swaps the last two axes. */
@@ -201,6 +201,16 @@ const replacements: tf.KernelConfig[] = [
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
       if (x.dtype === 'string') return stock.get('Identity')!.kernelFunc(args);
+      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  },
+  {
+    // A cast to the tensor's own dtype (the gradient of every clone is one) shares the data like Identity above.
+    kernelName: 'Cast', backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string' || x.dtype !== args.attrs?.dtype) return stock.get('Cast')!.kernelFunc(args);
       (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },

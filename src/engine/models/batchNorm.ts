@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { BatchNormalization, BatchNormalizationLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/normalization';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables';
-import { batchNormTraining } from './batchNormTraining';
+import { batchNormTraining, type FusableActivation } from './batchNormTraining';
 
 // tfjs-layers exports only the factory, so take the class from an instance of it.
 const BatchNormalizationClass = Object.getPrototypeOf(tfl.layers.batchNormalization({})).constructor as typeof BatchNormalization;
@@ -36,6 +36,12 @@ export interface BatchNormArgs extends BatchNormalizationLayerArgs {
 export class BatchNorm extends BatchNormalizationClass {
   static override className = 'SegScopeBatchNorm';
   inferenceMode: boolean;
+  /**
+   * Set by the model builder when this BatchNorm's only consumer is a ReLU/ReLU6 activation layer: while training the
+   * two run as one op (the activation layer passes the result through). A runtime hint, not saved with the model;
+   * never set it when the BatchNorm's output feeds anything else.
+   */
+  followedBy?: FusableActivation;
 
   constructor(args: BatchNormArgs = {}) {
     super(args);
@@ -59,6 +65,7 @@ export class BatchNorm extends BatchNormalizationClass {
           });
         }
       },
+      this.followedBy,
     ));
   }
 

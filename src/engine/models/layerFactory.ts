@@ -90,8 +90,11 @@ export class LayerFactory {
     }), x);
   }
 
-  bn(name: string, x: Sym): Sym {
-    return this.apply(new BatchNorm({ name: this.name(name), momentum: BN_MOMENTUM, epsilon: BN_EPSILON }), x);
+  /** `followedBy`: the activation layer that will be this BatchNorm's only consumer (lets training fuse the two). */
+  bn(name: string, x: Sym, followedBy?: Activation): Sym {
+    const layer = new BatchNorm({ name: this.name(name), momentum: BN_MOMENTUM, epsilon: BN_EPSILON });
+    if (followedBy === 'relu' || followedBy === 'relu6') layer.followedBy = followedBy;
+    return this.apply(layer, x);
   }
 
   act(name: string, x: Sym, activation: Activation): Sym {
@@ -101,13 +104,13 @@ export class LayerFactory {
 
   /** conv → `<name>_bn` → `<name>_<activation>`. */
   convBnAct(name: string, x: Sym, o: ConvOptions, activation: Activation): Sym {
-    const y = this.bn(`${name}_bn`, this.conv(name, x, o));
+    const y = this.bn(`${name}_bn`, this.conv(name, x, o), activation);
     return this.act(`${name}_${activation}`, y, activation);
   }
 
   /** depthwise → `<name>_bn` → `<name>_<activation>`. */
   depthwiseBnAct(name: string, x: Sym, o: { kernel?: number; stride?: number; dilation?: number }, activation: Activation): Sym {
-    const y = this.bn(`${name}_bn`, this.depthwise(name, x, o));
+    const y = this.bn(`${name}_bn`, this.depthwise(name, x, o), activation);
     return this.act(`${name}_${activation}`, y, activation);
   }
 

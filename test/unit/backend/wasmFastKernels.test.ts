@@ -224,3 +224,16 @@ test('wasm Square = cpu Square (float32, including large and special values)', a
   assert.ok(Number.isNaN(actual.values[2]) && Number.isNaN(expected.values[2]));
   assert.ok(relativeError(actual.values.slice(3), expected.values.slice(3)) <= 1e-7);
 });
+
+test('clone and same-dtype cast share data on wasm; disposing either keeps the other intact; other casts convert', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor1d([1.5, -2.25, 3]);
+  const copies = [tf.clone(x), tf.cast(x, 'float32')];
+  for (const c of copies) assert.equal(c.dataId, x.dataId, 'no new data for the clone and the same-dtype cast');
+  x.dispose();
+  for (const c of copies) assert.deepEqual(Array.from(c.dataSync()), [1.5, -2.25, 3]);
+  const ints = tf.cast(copies[1], 'int32');
+  assert.equal(ints.dtype, 'int32');
+  assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
+  tf.dispose([...copies, ints]);
+});

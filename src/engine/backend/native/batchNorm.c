@@ -97,3 +97,101 @@ void bn_grad_apply(const float *dy, const float *x, int C, int r0, int r1, const
     for (; c < C; c++) out[c] = a[c] * g[c] + (k[c] * (row[c] - mean[c]) + b[c]);
   }
 }
+
+/* The activation after a BatchNorm, applied to y = (x − mean)·scale + beta: 1 = ReLU, 2 = ReLU6 (NaN kept). */
+static inline v128_t activate(v128_t y, int act) {
+  const v128_t clipped = act == 2 ? wasm_f32x4_pmin(wasm_f32x4_splat(6.f), wasm_f32x4_pmax(wasm_f32x4_splat(0.f), y))
+                                  : wasm_f32x4_pmax(wasm_f32x4_splat(0.f), y);
+  return wasm_v128_bitselect(y, clipped, wasm_f32x4_ne(y, y));
+}
+
+/* 1 where the activation passes its input (ReLU: y > 0; ReLU6: 0 ≤ y ≤ 6), as the separate gradients decide. */
+static inline v128_t passes(v128_t y, int act) {
+  const v128_t zero = wasm_f32x4_splat(0.f);
+  const v128_t mask = act == 2 ? wasm_v128_and(wasm_f32x4_ge(y, zero), wasm_f32x4_le(y, wasm_f32x4_splat(6.f)))
+                               : wasm_f32x4_gt(y, zero);
+  return wasm_v128_and(mask, wasm_f32x4_splat(1.f));
+}
+
+static inline float activate1(float y, int act) {
+  if (y != y) return y;
+  if (y < 0.f) return 0.f;
+  return act == 2 && y > 6.f ? 6.f : y;
+}
+
+static inline float passes1(float y, int act) {
+  return act == 2 ? (float)((y >= 0.f) & (y <= 6.f)) : (float)(y > 0.f);
+}
+
+/* z = act((x − mean)·scale + beta) for rows [r0, r1): the normalisation and the activation in one pass. */
+EXPORT(bn_apply_act)
+void bn_apply_act(const float *x, int C, int r0, int r1, const float *mean, const float *scale, const float *beta, int act,
+                  float *z) {
+  for (int r = r0; r < r1; r++) {
+    const float *row = x + (long)r * C;
+    float *out = z + (long)r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const v128_t v = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+      wasm_v128_store(out + c, activate(wasm_f32x4_add(wasm_f32x4_mul(v, wasm_v128_load(scale + c)), wasm_v128_load(beta + c)), act));
+    }
+    for (; c < C; c++) out[c] = activate1((row[c] - mean[c]) * scale[c] + beta[c], act);
+  }
+}
+
+/*
+ * Gradient sums of BatchNorm followed by its activation, from dz (the activation's output gradient): with
+ * dy = dz·passes(y) and y recomputed from x exactly as bn_apply_act computed it, sdy = Σ dy, sdyx = Σ dy·(x − mean).
+ */
+EXPORT(bn_act_grad_sums)
+void bn_act_grad_sums(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
+                      const float *beta, int act, double *sdy, double *sdyx, float *acc) {
+  float *a1 = acc, *a2 = acc + C;
+  for (int c = 0; c < C; c++) { sdy[c] = 0; sdyx[c] = 0; }
+  for (int b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
+    int b1 = b0 + BLOCK_ROWS < r1 ? b0 + BLOCK_ROWS : r1;
+    zero_floats(acc, 2 * C);
+    for (int r = b0; r < b1; r++) {
+      const float *g = dz + (long)r * C, *row = x + (long)r * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+        const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
+        const v128_t d = wasm_f32x4_mul(wasm_v128_load(g + c), passes(y, act));
+        wasm_v128_store(a1 + c, wasm_f32x4_add(wasm_v128_load(a1 + c), d));
+        wasm_v128_store(a2 + c, wasm_f32x4_add(wasm_v128_load(a2 + c), wasm_f32x4_mul(d, xc)));
+      }
+      for (; c < C; c++) {
+        const float xc = row[c] - mean[c];
+        const float d = g[c] * passes1(xc * scale[c] + beta[c], act);
+        a1[c] += d;
+        a2[c] += d * xc;
+      }
+    }
+    for (int c = 0; c < C; c++) { sdy[c] += a1[c]; sdyx[c] += a2[c]; }
+  }
+}
+
+/* dx = a·dy + k·(x − mean) + b with dy = dz·passes(y), for rows [r0, r1). */
+EXPORT(bn_act_grad_apply)
+void bn_act_grad_apply(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
+                       const float *beta, int act, const float *a, const float *k, const float *b, float *dx) {
+  for (int r = r0; r < r1; r++) {
+    const float *g = dz + (long)r * C, *row = x + (long)r * C;
+    float *out = dx + (long)r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+      const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
+      const v128_t d = wasm_f32x4_mul(wasm_v128_load(g + c), passes(y, act));
+      const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), d),
+                                      wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(k + c), xc), wasm_v128_load(b + c)));
+      wasm_v128_store(out + c, v);
+    }
+    for (; c < C; c++) {
+      const float xc = row[c] - mean[c];
+      const float d = g[c] * passes1(xc * scale[c] + beta[c], act);
+      out[c] = a[c] * d + (k[c] * xc + b[c]);
+    }
+  }
+}
