@@ -38,68 +38,9 @@ void bn_sums(const float *x, int C, int r0, int r1, const float *shift, double *
   }
 }
 
-/* y = (x − mean)·scale + beta for rows [r0, r1). */
-EXPORT(bn_apply)
-void bn_apply(const float *x, int C, int r0, int r1, const float *mean, const float *scale, const float *beta, float *y) {
-  for (int r = r0; r < r1; r++) {
-    const float *row = x + (long)r * C;
-    float *out = y + (long)r * C;
-    int c = 0;
-    for (; c + 4 <= C; c += 4) {
-      v128_t v = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-      wasm_v128_store(out + c, wasm_f32x4_add(wasm_f32x4_mul(v, wasm_v128_load(scale + c)), wasm_v128_load(beta + c)));
-    }
-    for (; c < C; c++) out[c] = (row[c] - mean[c]) * scale[c] + beta[c];
-  }
-}
-
-/* Batch-norm gradient sums of rows [r0, r1): sdy = Σ dy, sdyx = Σ dy·(x − mean), float64, overwritten. */
-EXPORT(bn_grad_sums)
-void bn_grad_sums(const float *dy, const float *x, int C, int r0, int r1, const float *mean, double *sdy, double *sdyx,
-                  float *acc) {
-  float *a1 = acc, *a2 = acc + C;
-  for (int c = 0; c < C; c++) { sdy[c] = 0; sdyx[c] = 0; }
-  for (int b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
-    int b1 = b0 + BLOCK_ROWS < r1 ? b0 + BLOCK_ROWS : r1;
-    zero_floats(acc, 2 * C);
-    for (int r = b0; r < b1; r++) {
-      const float *g = dy + (long)r * C, *row = x + (long)r * C;
-      int c = 0;
-      for (; c + 4 <= C; c += 4) {
-        v128_t d = wasm_v128_load(g + c);
-        v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-        wasm_v128_store(a1 + c, wasm_f32x4_add(wasm_v128_load(a1 + c), d));
-        wasm_v128_store(a2 + c, wasm_f32x4_add(wasm_v128_load(a2 + c), wasm_f32x4_mul(d, xc)));
-      }
-      for (; c < C; c++) {
-        a1[c] += g[c];
-        a2[c] += g[c] * (row[c] - mean[c]);
-      }
-    }
-    for (int c = 0; c < C; c++) { sdy[c] += a1[c]; sdyx[c] += a2[c]; }
-  }
-}
-
-/* dx = a·dy + k·(x − mean) + b for rows [r0, r1) (a, k, b per channel: the closed-form batch-norm gradient). */
-EXPORT(bn_grad_apply)
-void bn_grad_apply(const float *dy, const float *x, int C, int r0, int r1, const float *mean, const float *a,
-                   const float *k, const float *b, float *dx) {
-  for (int r = r0; r < r1; r++) {
-    const float *g = dy + (long)r * C, *row = x + (long)r * C;
-    float *out = dx + (long)r * C;
-    int c = 0;
-    for (; c + 4 <= C; c += 4) {
-      v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(g + c)),
-                                wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(k + c), xc), wasm_v128_load(b + c)));
-      wasm_v128_store(out + c, v);
-    }
-    for (; c < C; c++) out[c] = a[c] * g[c] + (k[c] * (row[c] - mean[c]) + b[c]);
-  }
-}
-
-/* The activation after a BatchNorm, applied to y = (x − mean)·scale + beta: 1 = ReLU, 2 = ReLU6 (NaN kept). */
+/* The activation after a BatchNorm, applied to y = (x − mean)·scale + beta: 0 = none, 1 = ReLU, 2 = ReLU6 (NaN kept). */
 static inline v128_t activate(v128_t y, int act) {
+  if (act == 0) return y;
   const v128_t clipped = act == 2 ? wasm_f32x4_pmin(wasm_f32x4_splat(6.f), wasm_f32x4_pmax(wasm_f32x4_splat(0.f), y))
                                   : wasm_f32x4_pmax(wasm_f32x4_splat(0.f), y);
   return wasm_v128_bitselect(y, clipped, wasm_f32x4_ne(y, y));
@@ -114,7 +55,7 @@ static inline v128_t passes(v128_t y, int act) {
 }
 
 static inline float activate1(float y, int act) {
-  if (y != y) return y;
+  if (act == 0 || y != y) return y;
   if (y < 0.f) return 0.f;
   return act == 2 && y > 6.f ? 6.f : y;
 }
@@ -123,10 +64,9 @@ static inline float passes1(float y, int act) {
   return act == 2 ? (float)((y >= 0.f) & (y <= 6.f)) : (float)(y > 0.f);
 }
 
-/* z = act((x − mean)·scale + beta) for rows [r0, r1): the normalisation and the activation in one pass. */
-EXPORT(bn_apply_act)
-void bn_apply_act(const float *x, int C, int r0, int r1, const float *mean, const float *scale, const float *beta, int act,
-                  float *z) {
+/* z = act((x − mean)·scale + beta) for rows [r0, r1). */
+static inline void normalise(const float *x, int C, int r0, int r1, const float *mean, const float *scale,
+                             const float *beta, int act, float *z) {
   for (int r = r0; r < r1; r++) {
     const float *row = x + (long)r * C;
     float *out = z + (long)r * C;
@@ -140,12 +80,11 @@ void bn_apply_act(const float *x, int C, int r0, int r1, const float *mean, cons
 }
 
 /*
- * Gradient sums of BatchNorm followed by its activation, from dz (the activation's output gradient): with
- * dy = dz·passes(y) and y recomputed from x exactly as bn_apply_act computed it, sdy = Σ dy, sdyx = Σ dy·(x − mean).
+ * Gradient sums of rows [r0, r1): sdy = Σ dy, sdyx = Σ dy·(x − mean), float64, overwritten. With an activation (act ≠ 0)
+ * the incoming gradient is the activation's (dz) and dy = dz·passes(y), y recomputed from x exactly as normalise did.
  */
-EXPORT(bn_act_grad_sums)
-void bn_act_grad_sums(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
-                      const float *beta, int act, double *sdy, double *sdyx, float *acc) {
+static inline void grad_sums(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
+                             const float *beta, int act, double *sdy, double *sdyx, float *acc) {
   float *a1 = acc, *a2 = acc + C;
   for (int c = 0; c < C; c++) { sdy[c] = 0; sdyx[c] = 0; }
   for (int b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
@@ -156,14 +95,17 @@ void bn_act_grad_sums(const float *dz, const float *x, int C, int r0, int r1, co
       int c = 0;
       for (; c + 4 <= C; c += 4) {
         const v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-        const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
-        const v128_t d = wasm_f32x4_mul(wasm_v128_load(g + c), passes(y, act));
+        v128_t d = wasm_v128_load(g + c);
+        if (act != 0) {
+          const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
+          d = wasm_f32x4_mul(d, passes(y, act));
+        }
         wasm_v128_store(a1 + c, wasm_f32x4_add(wasm_v128_load(a1 + c), d));
         wasm_v128_store(a2 + c, wasm_f32x4_add(wasm_v128_load(a2 + c), wasm_f32x4_mul(d, xc)));
       }
       for (; c < C; c++) {
         const float xc = row[c] - mean[c];
-        const float d = g[c] * passes1(xc * scale[c] + beta[c], act);
+        const float d = act != 0 ? g[c] * passes1(xc * scale[c] + beta[c], act) : g[c];
         a1[c] += d;
         a2[c] += d * xc;
       }
@@ -172,26 +114,65 @@ void bn_act_grad_sums(const float *dz, const float *x, int C, int r0, int r1, co
   }
 }
 
-/* dx = a·dy + k·(x − mean) + b with dy = dz·passes(y), for rows [r0, r1). */
-EXPORT(bn_act_grad_apply)
-void bn_act_grad_apply(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
-                       const float *beta, int act, const float *a, const float *k, const float *b, float *dx) {
+/* dx = a·dy + k·(x − mean) + b for rows [r0, r1) (the closed-form batch-norm gradient), dy as in grad_sums. */
+static inline void grad_apply(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
+                              const float *beta, int act, const float *a, const float *k, const float *b, float *dx) {
   for (int r = r0; r < r1; r++) {
     const float *g = dz + (long)r * C, *row = x + (long)r * C;
     float *out = dx + (long)r * C;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       const v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-      const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
-      const v128_t d = wasm_f32x4_mul(wasm_v128_load(g + c), passes(y, act));
+      v128_t d = wasm_v128_load(g + c);
+      if (act != 0) {
+        const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
+        d = wasm_f32x4_mul(d, passes(y, act));
+      }
       const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), d),
                                       wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(k + c), xc), wasm_v128_load(b + c)));
       wasm_v128_store(out + c, v);
     }
     for (; c < C; c++) {
       const float xc = row[c] - mean[c];
-      const float d = g[c] * passes1(xc * scale[c] + beta[c], act);
+      const float d = act != 0 ? g[c] * passes1(xc * scale[c] + beta[c], act) : g[c];
       out[c] = a[c] * d + (k[c] * xc + b[c]);
     }
   }
+}
+
+/* Plain BatchNorm (training and inference): y = (x − mean)·scale + beta; its gradient sums and dx. */
+EXPORT(bn_apply)
+void bn_apply(const float *x, int C, int r0, int r1, const float *mean, const float *scale, const float *beta, float *y) {
+  normalise(x, C, r0, r1, mean, scale, beta, 0, y);
+}
+
+EXPORT(bn_grad_sums)
+void bn_grad_sums(const float *dy, const float *x, int C, int r0, int r1, const float *mean, double *sdy, double *sdyx,
+                  float *acc) {
+  grad_sums(dy, x, C, r0, r1, mean, 0, 0, 0, sdy, sdyx, acc);
+}
+
+EXPORT(bn_grad_apply)
+void bn_grad_apply(const float *dy, const float *x, int C, int r0, int r1, const float *mean, const float *a,
+                   const float *k, const float *b, float *dx) {
+  grad_apply(dy, x, C, r0, r1, mean, 0, 0, 0, a, k, b, dx);
+}
+
+/* BatchNorm with its ReLU (act 1) or ReLU6 (act 2): z = act(y) in one pass, and the gradient from dz. */
+EXPORT(bn_apply_act)
+void bn_apply_act(const float *x, int C, int r0, int r1, const float *mean, const float *scale, const float *beta, int act,
+                  float *z) {
+  normalise(x, C, r0, r1, mean, scale, beta, act, z);
+}
+
+EXPORT(bn_act_grad_sums)
+void bn_act_grad_sums(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
+                      const float *beta, int act, double *sdy, double *sdyx, float *acc) {
+  grad_sums(dz, x, C, r0, r1, mean, scale, beta, act, sdy, sdyx, acc);
+}
+
+EXPORT(bn_act_grad_apply)
+void bn_act_grad_apply(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
+                       const float *beta, int act, const float *a, const float *k, const float *b, float *dx) {
+  grad_apply(dz, x, C, r0, r1, mean, scale, beta, act, a, k, b, dx);
 }
