@@ -64,6 +64,17 @@ static inline float passes1(float y, int act) {
   return act == 2 ? (float)((y >= 0.f) & (y <= 6.f)) : (float)(y > 0.f);
 }
 
+/* dy from the activation's gradient dz: dz·passes(y) with y = xc·scale + beta (as normalise computed it); dz without one. */
+static inline v128_t masked(v128_t dz, v128_t xc, const float *scale, const float *beta, int c, int act) {
+  if (act == 0) return dz;
+  const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
+  return wasm_f32x4_mul(dz, passes(y, act));
+}
+
+static inline float masked1(float dz, float xc, const float *scale, const float *beta, int c, int act) {
+  return act == 0 ? dz : dz * passes1(xc * scale[c] + beta[c], act);
+}
+
 /* z = act((x − mean)·scale + beta) for rows [r0, r1). */
 static inline void normalise(const float *x, int C, int r0, int r1, const float *mean, const float *scale,
                              const float *beta, int act, float *z) {
@@ -95,17 +106,13 @@ static inline void grad_sums(const float *dz, const float *x, int C, int r0, int
       int c = 0;
       for (; c + 4 <= C; c += 4) {
         const v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-        v128_t d = wasm_v128_load(g + c);
-        if (act != 0) {
-          const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
-          d = wasm_f32x4_mul(d, passes(y, act));
-        }
+        const v128_t d = masked(wasm_v128_load(g + c), xc, scale, beta, c, act);
         wasm_v128_store(a1 + c, wasm_f32x4_add(wasm_v128_load(a1 + c), d));
         wasm_v128_store(a2 + c, wasm_f32x4_add(wasm_v128_load(a2 + c), wasm_f32x4_mul(d, xc)));
       }
       for (; c < C; c++) {
         const float xc = row[c] - mean[c];
-        const float d = act != 0 ? g[c] * passes1(xc * scale[c] + beta[c], act) : g[c];
+        const float d = masked1(g[c], xc, scale, beta, c, act);
         a1[c] += d;
         a2[c] += d * xc;
       }
@@ -123,18 +130,14 @@ static inline void grad_apply(const float *dz, const float *x, int C, int r0, in
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       const v128_t xc = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
-      v128_t d = wasm_v128_load(g + c);
-      if (act != 0) {
-        const v128_t y = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
-        d = wasm_f32x4_mul(d, passes(y, act));
-      }
+      const v128_t d = masked(wasm_v128_load(g + c), xc, scale, beta, c, act);
       const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), d),
                                       wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(k + c), xc), wasm_v128_load(b + c)));
       wasm_v128_store(out + c, v);
     }
     for (; c < C; c++) {
       const float xc = row[c] - mean[c];
-      const float d = act != 0 ? g[c] * passes1(xc * scale[c] + beta[c], act) : g[c];
+      const float d = masked1(g[c], xc, scale, beta, c, act);
       out[c] = a[c] * d + (k[c] * xc + b[c]);
     }
   }
