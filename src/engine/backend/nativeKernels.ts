@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { PLAIN_MEMORY_KERNELS, SHARED_MEMORY_KERNELS } from './native/nativeKernelsBinary';
 import type { WasmBackendInternals } from './wasmHeap';
+import { threadsFromEnv } from './wasmLoader';
 
 /** The kernels' exports; every argument is a byte offset into the heap, an int, or (adam_update) a float. */
 export const NATIVE_KERNEL_NAMES = [
@@ -45,8 +46,7 @@ export class NativeKernels {
     const module = new WebAssemblyApi.Module(Buffer.from(shared ? SHARED_MEMORY_KERNELS : PLAIN_MEMORY_KERNELS, 'base64'));
     const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
     this.fns = Object.fromEntries(NATIVE_KERNEL_NAMES.map((n) => [n, instance.exports[n] as KernelFn])) as Record<NativeKernelName, KernelFn>;
-    const wanted = Number(process.env.SEGSCOPE_NATIVE_THREADS ?? threads);
-    this.helper = shared && wanted > 1 ? new KernelThread(module, memory) : null;
+    this.helper = shared && threadsFromEnv('SEGSCOPE_NATIVE_THREADS', threads) > 1 ? new KernelThread(module, memory) : null;
   }
 
   /** Threads the kernels run on (1, or 2 with the threaded backend). */
@@ -93,11 +93,6 @@ export class NativeKernels {
       this.helper.join();
     }
   }
-
-  /** Stops the helper thread (tests; a training process just exits). */
-  async dispose(): Promise<void> {
-    await this.helper?.terminate();
-  }
 }
 
 /** Control words shared with the helper thread; the arguments travel separately as float64 (ints and floats alike). */
@@ -121,7 +116,6 @@ for (;;) {
   for (let i = 0; i < spins && Atomics.load(ctrl, ${SEQ}) === seen; i++);
   if (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
-  if (seen < 0) break;
   const fn = fns[ctrl[${FN}]];
   const args = Array.from(argv);
   try { fn(...args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
@@ -135,12 +129,11 @@ class KernelThread {
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
   /** Byte offsets above 2³¹ stay exact here and wrap to the same i32 as before when passed to the kernel. */
   private readonly args = new Float64Array(new SharedArrayBuffer(8 * MAX_ARGS));
-  private readonly worker: Worker;
   private seq = 0;
 
   constructor(module: WasmModule, memory: WasmMemory) {
-    this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer, args: this.args.buffer } });
-    this.worker.unref();
+    // Unreferenced: an idle helper must not keep the process alive.
+    new Worker(THREAD_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer, args: this.args.buffer } }).unref();
   }
 
   start(fn: number, args: number[]): void {
@@ -159,12 +152,6 @@ class KernelThread {
       if (spins > 2000) Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 1);
     }
     if (Atomics.exchange(this.control, FAILED, 0) !== 0) throw new Error('a native kernel failed on the helper thread');
-  }
-
-  async terminate(): Promise<void> {
-    Atomics.store(this.control, SEQ, -1);
-    Atomics.notify(this.control, SEQ);
-    await this.worker.terminate();
   }
 }
 

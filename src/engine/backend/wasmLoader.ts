@@ -38,6 +38,12 @@ export interface WasmPlan {
 
 let configured: WasmPlan | null = null;
 
+/** A thread count from an environment variable (a diagnostic switch, docs/backends.md), or `fallback` if unset or invalid. */
+export function threadsFromEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value >= 1 ? value : fallback;
+}
+
 /**
  * Points tfjs-backend-wasm at its binaries and chooses single- or multi-threaded. Must run before the wasm backend
  * initialises; later calls return the first plan unchanged (tfjs cannot restart a wasm module).
@@ -52,7 +58,7 @@ export async function configureWasm(threads: number): Promise<WasmPlan> {
     if (why) plan = { ...plan, threadsNote: why };
     else {
       enableNodeThreads();
-      wasmBackend.setThreadsCount(Number(process.env.SEGSCOPE_XNNPACK_THREADS ?? threads));
+      wasmBackend.setThreadsCount(threadsFromEnv('SEGSCOPE_XNNPACK_THREADS', threads));
       plan = { ...plan, threads };
     }
   } else {
