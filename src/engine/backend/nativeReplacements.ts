@@ -7,16 +7,13 @@ import { depthwiseForwardNative } from './nativeConvGradients';
 import { nativeKernelsFor } from './nativeKernels';
 import { NATIVE_ACTIVATIONS, nativePointwiseApplies, pointwiseConvNative } from './nativeProducts';
 import { resizeBilinearGradNative } from './nativeResize';
-import type { WasmBackendInternals } from './wasmHeap';
+import { makeOutput } from './wasmHeap';
 
 /** Kernel names replaced here, in registration order. */
 export const NATIVE_REPLACED_KERNELS = [
   'FusedBatchNorm', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'ResizeBilinearGrad',
   'Relu', 'Relu6', 'Concat',
 ] as const;
-
-const makeOutput = (backend: unknown, shape: number[], dtype: tf.DataType = 'float32') =>
-  (backend as WasmBackendInternals).makeOutput(shape, dtype);
 
 /** 32-bit tensors whose channels (last axis) are copied row by row. */
 const copyable = (t: tf.TensorInfo) => t.dtype === 'float32' || t.dtype === 'int32';

@@ -6,7 +6,7 @@ import {
   matMulAtBNative, matMulAtBShape, nativeMatMulAtBApplies, nativeProductApplies, productNative, singleMatrix,
 } from './nativeProducts';
 import { NATIVE_REPLACED_KERNELS, nativeReplacements, splitLastAxisNative } from './nativeReplacements';
-import { heapView, type HeapArray, type WasmBackendInternals } from './wasmHeap';
+import { heapView, makeOutput, type HeapArray, type WasmBackendInternals } from './wasmHeap';
 import { asPair, conv2dInputGradient, type ConvGeometry, type PadSpec } from './convMath';
 
 /**
@@ -147,13 +147,13 @@ const replacements: tf.KernelConfig[] = [
       const transposeA = Boolean(attrs.transposeA), transposeB = Boolean(attrs.transposeB);
       if (native && nativeProductApplies(a, b, transposeA, transposeB)) {
         const rows = singleMatrix(a)![0], cols = transposeB ? singleMatrix(b)![0] : singleMatrix(b)![1];
-        const out = (args.backend as unknown as WasmBackendInternals).makeOutput(a.shape.length === 2 ? [rows, cols] : [1, rows, cols], 'float32');
+        const out = makeOutput(args.backend, a.shape.length === 2 ? [rows, cols] : [1, rows, cols], 'float32');
         productNative(native, a, b, transposeB, out);
         return out;
       }
       if (!transposeA && !transposeB) return stock.get('BatchMatMul')!.kernelFunc(args);
       if (native && nativeMatMulAtBApplies(a, b, Boolean(attrs.transposeA), Boolean(attrs.transposeB))) {
-        const out = (args.backend as unknown as WasmBackendInternals).makeOutput(matMulAtBShape(a, b), 'float32');
+        const out = makeOutput(args.backend, matMulAtBShape(a, b), 'float32');
         matMulAtBNative(native, a, b, out);
         return out;
       }

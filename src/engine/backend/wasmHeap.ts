@@ -22,3 +22,8 @@ export function heapView(backend: WasmBackendInternals, info: tf.TensorInfo): He
   if (info.dtype === 'int32') return new Int32Array(buffer, offset, n);
   return new Uint8Array(buffer, offset, n);
 }
+
+/** A fresh output tensor of a wasm kernel (`backend` is the kernel's backend argument). */
+export function makeOutput(backend: unknown, shape: number[], dtype: tf.DataType = 'float32'): tf.TensorInfo {
+  return (backend as WasmBackendInternals).makeOutput(shape, dtype);
+}

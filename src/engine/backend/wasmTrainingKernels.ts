@@ -10,7 +10,7 @@ import { nativeKernelsFor } from './nativeKernels';
 import {
   convFilterGradientNative, depthwiseFilterGradientNative, depthwiseInputGradientNative, nativeConvFilterApplies, nativeDepthwiseApplies,
 } from './nativeConvGradients';
-import type { WasmBackendInternals } from './wasmHeap';
+import { makeOutput } from './wasmHeap';
 
 /** Names of the kernels registered by registerWasmTrainingKernels, in the order they are registered. */
 export const WASM_TRAINING_KERNELS = [
@@ -35,7 +35,7 @@ const kernels: tf.KernelConfig[] = [
       const x = inputs.x as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
       const native = nativeKernelsFor(backend);
       if (native && nativeConvFilterApplies(x, dy, g)) {
-        const dw = (backend as unknown as WasmBackendInternals).makeOutput(filterShape, 'float32');
+        const dw = makeOutput(backend, filterShape, 'float32');
         convFilterGradientNative(native, x, dy, filterShape, dw, g);
         return dw;
       }
@@ -49,7 +49,7 @@ const kernels: tf.KernelConfig[] = [
       const x = inputs.x as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
       const native = nativeKernelsFor(backend);
       if (native && nativeDepthwiseApplies(filterShape, x.dtype, g) && dy.dtype === 'float32') {
-        const dw = (backend as unknown as WasmBackendInternals).makeOutput(filterShape, 'float32');
+        const dw = makeOutput(backend, filterShape, 'float32');
         depthwiseFilterGradientNative(native, x, dy, filterShape, dw, g);
         return dw;
       }
@@ -63,7 +63,7 @@ const kernels: tf.KernelConfig[] = [
       const dy = inputs.dy as tf.TensorInfo, filter = inputs.filter as tf.TensorInfo;
       const native = nativeKernelsFor(backend);
       if (native && nativeDepthwiseApplies(filter.shape, filter.dtype, g) && dy.dtype === 'float32') {
-        const dx = (backend as unknown as WasmBackendInternals).makeOutput(inputShape, 'float32');
+        const dx = makeOutput(backend, inputShape, 'float32');
         depthwiseInputGradientNative(native, inputShape, dy, filter, dx, g);
         return dx;
       }
