@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { PLAIN_MEMORY_KERNELS, SHARED_MEMORY_KERNELS } from './native/nativeKernelsBinary';
 import type { WasmBackendInternals } from './wasmHeap';
-import { threadsFromEnv } from './wasmLoader';
+import { threadsFromEnv } from './threadsFromEnv';
 
 /** The kernels' exports; every argument is a byte offset into the heap, an int, or (adam_update) a float. */
 export const NATIVE_KERNEL_NAMES = [

@@ -1,6 +1,7 @@
 // Loads tfjs-backend-wasm in Node: finds the .wasm binaries on disk and, when asked, turns on its pthreads build.
 import * as tf from '@tensorflow/tfjs-core';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
+import { threadsFromEnv } from './threadsFromEnv';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -37,12 +38,6 @@ export interface WasmPlan {
 }
 
 let configured: WasmPlan | null = null;
-
-/** A thread count from an environment variable (a diagnostic switch, docs/backends.md), or `fallback` if unset or invalid. */
-export function threadsFromEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isInteger(value) && value >= 1 ? value : fallback;
-}
 
 /**
  * Points tfjs-backend-wasm at its binaries and chooses single- or multi-threaded. Must run before the wasm backend
