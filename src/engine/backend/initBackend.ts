@@ -14,6 +14,7 @@ import { registerCorrectedCpuKernels } from './poolingGradients';
 import { registerSoftmaxCrossEntropyKernel } from './softmaxCrossEntropyKernel';
 import { registerDilatedConvGradients } from './dilatedGradients';
 import { enableLayersDilation } from './layersDilation';
+import { setLightSaves } from './lightSaves';
 import { configureWasm, letWasmThreadsIdle, withThreadCap } from './wasmLoader';
 import { registerWasmSpeedKernels, registeredWasmSpeedKernels } from './wasmFastKernels';
 import {
@@ -168,6 +169,7 @@ const done = new Map<string, BackendReport>();
 export async function initBackend(choice: BackendChoice, opts: InitBackendOptions = {}): Promise<BackendReport> {
   registerDilatedConvGradients();
   enableLayersDilation();
+  setLightSaves(process.env.SEGSCOPE_LIGHT_SAVES !== '0');
   const threads = Math.max(1, Math.floor(opts.threads ?? defaultThreads()));
   const key = `${choice}/${threads}`;
   const previous = done.get(key);
