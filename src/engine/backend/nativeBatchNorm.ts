@@ -54,7 +54,7 @@ export function batchNormForwardNative(
     const scale = activation ? native.offset(activation.scale) : shift + 4 * C;
     new Float32Array(native.buffer, shift, C).set(new Float32Array(native.buffer, native.offset(x), C));
     const xOff = native.offset(x);
-    native.run('bn_sums', rows, C, (r0, r1, p) => [xOff, C, r0, r1, shift, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+    native.runParts('bn_sums', rows, C, (r0, r1, p) => [xOff, C, r0, r1, shift, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
     const [s1, s2] = totals(native, mem.doubles, parts, C);
     const buffer = native.buffer;
     const shiftV = new Float32Array(buffer, shift, C), scaleV = new Float32Array(buffer, scale, C);
@@ -64,9 +64,9 @@ export function batchNormForwardNative(
     const meanOff = native.offset(mean), betaOff = native.offset(beta), yOff = native.offset(y);
     if (activation) {
       const act = ACTIVATION_CODES[activation.kind];
-      native.run('bn_apply_act', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, scale, betaOff, act, yOff]);
+      native.run('bn_apply_act', rows, C, (r0, r1) => [xOff, C, meanOff, scale, betaOff, act, yOff, r0, r1]);
     } else {
-      native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, scale, betaOff, yOff]);
+      native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, meanOff, scale, betaOff, yOff, r0, r1]);
     }
   } finally {
     native.free(mem.base);
@@ -86,10 +86,10 @@ export function batchNormBackwardNative(
     const dyOff = native.offset(dy), xOff = native.offset(x), meanOff = native.offset(mean);
     const fused = activation && { scale: native.offset(activation.scale), beta: native.offset(activation.beta), act: ACTIVATION_CODES[activation.kind] };
     if (fused) {
-      native.run('bn_act_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, fused.scale, fused.beta, fused.act,
+      native.runParts('bn_act_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, fused.scale, fused.beta, fused.act,
         mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
     } else {
-      native.run('bn_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+      native.runParts('bn_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
     }
     const [sumDy, sumDyXc] = totals(native, mem.doubles, parts, C);
     const a = mem.floats(0) + 8 * C, k = a + 4 * C, b = k + 4 * C;
@@ -99,9 +99,9 @@ export function batchNormBackwardNative(
     gradientCoefficients(sumDy, sumDyXc, rows, view(invStd), view(gamma), view(dGamma), view(dBeta), A, K, B);
     const dxOff = native.offset(dx);
     if (fused) {
-      native.run('bn_act_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, r0, r1, meanOff, fused.scale, fused.beta, fused.act, a, k, b, dxOff]);
+      native.run('bn_act_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, meanOff, fused.scale, fused.beta, fused.act, a, k, b, dxOff, r0, r1]);
     } else {
-      native.run('bn_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, r0, r1, meanOff, a, k, b, dxOff]);
+      native.run('bn_grad_apply', rows, C, (r0, r1) => [dyOff, xOff, C, meanOff, a, k, b, dxOff, r0, r1]);
     }
   } finally {
     native.free(mem.base);
@@ -132,7 +132,7 @@ export function batchNormInferenceNative(
     if (!offset) new Float32Array(buffer, zeros, C).fill(0);
     const xOff = native.offset(x), meanOff = native.offset(mean), yOff = native.offset(y);
     const offsetOff = offset ? native.offset(offset) : zeros;
-    native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, r0, r1, meanOff, factor, offsetOff, yOff]);
+    native.run('bn_apply', rows, C, (r0, r1) => [xOff, C, meanOff, factor, offsetOff, yOff, r0, r1]);
   } finally {
     native.free(raw);
   }

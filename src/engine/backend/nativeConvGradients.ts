@@ -44,7 +44,7 @@ function filterGradient(
   try {
     new Float64Array(native.buffer, acc, parts * weights).fill(0);
     const xOff = native.offset(x), dyOff = native.offset(dy);
-    native.run(name, info.batchSize * info.outHeight, info.outWidth * weights,
+    native.runParts(name, info.batchSize * info.outHeight, info.outWidth * weights,
       (r0, r1, part) => [geometry, xOff, dyOff, acc + part * accBytes, r0, r1]);
     const sums = new Float64Array(native.buffer, acc, parts * weights);
     const out = new Float32Array(native.buffer, native.offset(dw), weights);

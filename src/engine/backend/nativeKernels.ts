@@ -10,7 +10,7 @@ export const NATIVE_KERNEL_NAMES = [
   'relu_grad', 'relu6_grad', 'bn_sums', 'bn_apply', 'bn_grad_sums', 'bn_grad_apply',
   'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'conv_filter_grad', 'adam_update',
   'softmax_ce_grad', 'relu_forward', 'relu6_forward', 'matmul_a_b', 'bias_activation', 'depthwise_forward',
-  'resize_bilinear_grad', 'copy_rows', 'bn_apply_act', 'bn_act_grad_sums', 'bn_act_grad_apply',
+  'resize_bilinear_grad', 'copy_rows', 'bn_apply_act', 'bn_act_grad_sums', 'bn_act_grad_apply', 'pad_hw',
 ] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 type KernelFn = (...args: number[]) => void;
@@ -49,6 +49,11 @@ export class NativeKernels {
     this.helper = shared && threadsFromEnv('SEGSCOPE_NATIVE_THREADS', threads) > 1 ? new KernelThread(module, memory) : null;
   }
 
+  /** The helper thread (null on one thread): tests read `helperChunks` and set `helperFirst`. */
+  get helperThread(): Pick<KernelThread, 'helperChunks' | 'helperFirst'> | null {
+    return this.helper;
+  }
+
   /** Threads the kernels run on (1, or 2 with the threaded backend). */
   get threads(): number {
     return this.helper ? 2 : 1;
@@ -75,11 +80,32 @@ export class NativeKernels {
     return this.memory.buffer;
   }
 
-  /** Runs a kernel over [0, count) (rows or elements): `args(begin, end, part)` gives its arguments for each part. */
-  run(name: NativeKernelName, count: number, elementsPerUnit: number, args: (begin: number, end: number, part: number) => number[]): void {
-    const counted = this.counts.get(name) ?? { calls: 0, split: 0 };
-    this.counts.set(name, counted);
-    counted.calls += 1;
+  /**
+   * Runs a kernel over [0, count) (rows or elements) whose parts write disjoint outputs: `args(begin, end)` gives its
+   * arguments for a range and must end with begin, end. With two threads the range is cut into chunks that both take
+   * as they come, so neither waits for the other to wake up or to finish an unequal half.
+   */
+  run(name: NativeKernelName, count: number, elementsPerUnit: number, args: (begin: number, end: number) => number[]): void {
+    const counted = this.count(name);
+    if (!this.helper || count < 2 || count * elementsPerUnit < SPLIT_MIN_ELEMENTS) {
+      this.fns[name](...args(0, count));
+      return;
+    }
+    counted.split += 1;
+    const template = args(0, count);
+    if (template[template.length - 2] !== 0 || template[template.length - 1] !== count) {
+      throw new Error(`native kernel ${name}: its arguments must end with the range (begin, end)`);
+    }
+    const chunkUnits = Math.max(CHUNK_ALIGN, Math.ceil(Math.max(CHUNK_ELEMENTS / elementsPerUnit, count / MAX_CHUNKS) / CHUNK_ALIGN) * CHUNK_ALIGN);
+    this.helper.share(NATIVE_KERNEL_NAMES.indexOf(name), template, count, chunkUnits, this.fns[name]);
+  }
+
+  /**
+   * Runs a kernel over [0, count) as two fixed halves, part 0 on this thread and part 1 on the helper: for kernels that
+   * add into a per-part accumulator (`args(begin, end, part)`), so sums are formed in the same order on every run.
+   */
+  runParts(name: NativeKernelName, count: number, elementsPerUnit: number, args: (begin: number, end: number, part: number) => number[]): void {
+    const counted = this.count(name);
     if (!this.helper || count < 2 || count * elementsPerUnit < SPLIT_MIN_ELEMENTS) {
       this.fns[name](...args(0, count, 0));
       return;
@@ -93,15 +119,62 @@ export class NativeKernels {
       this.helper.join();
     }
   }
+
+  private count(name: NativeKernelName): { calls: number; split: number } {
+    const counted = this.counts.get(name) ?? { calls: 0, split: 0 };
+    this.counts.set(name, counted);
+    counted.calls += 1;
+    return counted;
+  }
 }
 
-/** Control words shared with the helper thread; the arguments travel separately as float64 (ints and floats alike). */
-const SEQ = 0, DONE = 1, FN = 2, FAILED = 3, CONTROL_WORDS = 4, MAX_ARGS = 20;
+/** Shared chunks: about this many elements each (fewer when the kernel is small), at most MAX_CHUNKS, CHUNK_ALIGN units apart. */
+const CHUNK_ELEMENTS = 1 << 15, MAX_CHUNKS = 32, CHUNK_ALIGN = 4;
+
+/**
+ * Control words shared with the helper thread. SEQ: call number (the helper sleeps on it). TICKET: (SEQ mod 2²³)·256
+ * + the next unclaimed chunk — a chunk is claimed by a compare-exchange that also proves the call is still current, so
+ * everything else (MODE, FN, ARGC, the arguments) is read only after a claim. COMPLETED: chunks finished. The
+ * arguments travel separately as float64 (ints and floats alike).
+ */
+const SEQ = 0, TICKET = 1, COMPLETED = 2, CHUNKS = 3, MODE = 4, FN = 5, ARGC = 6, COUNT = 7, CHUNK_UNITS = 8, FAILED = 9;
+/** HELPER_CHUNKS: chunks the helper has run since it started (tests read it). */
+const HELPER_CHUNKS = 10, CONTROL_WORDS = 11, MAX_ARGS = 20;
+/** MODE: the helper runs the arguments as given (part 1 of runParts), or shares chunks of the range (run). */
+const FIXED = 0, SHARED = 1;
 
 /** How long the helper thread polls for the next kernel before it sleeps (~20–50 µs; measured best of 0, 2·10⁴, 10⁵, 4·10⁵: 188 vs 217 ms per 128² step without polling). */
 const SPIN_ITERATIONS = 20000;
 
-/** The source of the helper thread: waits for a request, runs the kernel, reports completion. */
+/**
+ * Claims and runs chunks of the current call until none is left (both threads use this); the helper counts its chunks
+ * in HELPER_CHUNKS before it reports each one completed.
+ */
+const CLAIM_SOURCE = `
+function runChunks(ctrl, argv, fns, seq, isHelper) {
+  const tag = seq & 0x7fffff;
+  for (;;) {
+    const ticket = Atomics.load(ctrl, ${TICKET});
+    if ((ticket >>> 8) !== tag) return;
+    const chunk = ticket & 255;
+    if (chunk >= ctrl[${CHUNKS}]) return;
+    if (Atomics.compareExchange(ctrl, ${TICKET}, ticket, ticket + 1) !== ticket) continue;
+    const argc = ctrl[${ARGC}];
+    const args = Array.from(argv.subarray(0, argc));
+    if (ctrl[${MODE}] === ${SHARED}) {
+      const units = ctrl[${CHUNK_UNITS}], count = ctrl[${COUNT}];
+      args[argc - 2] = chunk * units;
+      args[argc - 1] = Math.min(count, (chunk + 1) * units);
+    }
+    try { fns[ctrl[${FN}]](...args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
+    if (isHelper) Atomics.add(ctrl, ${HELPER_CHUNKS}, 1);
+    Atomics.add(ctrl, ${COMPLETED}, 1);
+    Atomics.notify(ctrl, ${COMPLETED});
+  }
+}
+`;
+
+/** The source of the helper thread: waits for a call, then claims and runs its chunks. */
 const THREAD_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const names = ${JSON.stringify(NATIVE_KERNEL_NAMES)};
@@ -109,6 +182,7 @@ const instance = new WebAssembly.Instance(workerData.module, { env: { memory: wo
 const fns = names.map((n) => instance.exports[n]);
 const ctrl = new Int32Array(workerData.control);
 const argv = new Float64Array(workerData.args);
+${CLAIM_SOURCE}
 let seen = 0;
 const spins = ${SPIN_ITERATIONS};
 for (;;) {
@@ -116,42 +190,75 @@ for (;;) {
   for (let i = 0; i < spins && Atomics.load(ctrl, ${SEQ}) === seen; i++);
   if (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
-  const fn = fns[ctrl[${FN}]];
-  const args = Array.from(argv);
-  try { fn(...args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
-  Atomics.store(ctrl, ${DONE}, seen);
-  Atomics.notify(ctrl, ${DONE});
+  runChunks(ctrl, argv, fns, seen, true);
 }
 `;
 
-/** One helper thread sharing the heap; the caller runs the other half of each kernel itself. */
+const runChunks = new Function(`${CLAIM_SOURCE}; return runChunks;`)() as
+  (ctrl: Int32Array, argv: Float64Array, fns: KernelFn[], seq: number, isHelper: boolean) => void;
+
+/** One helper thread sharing the heap; the calling thread works on the same call. */
 class KernelThread {
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
   /** Byte offsets above 2³¹ stay exact here and wrap to the same i32 as before when passed to the kernel. */
   private readonly args = new Float64Array(new SharedArrayBuffer(8 * MAX_ARGS));
   private seq = 0;
+  private chunks = 0;
+  /** For tests: each shared call waits until the helper has claimed a chunk, so the helper's part is always exercised. */
+  helperFirst = false;
 
   constructor(module: WasmModule, memory: WasmMemory) {
     // Unreferenced: an idle helper must not keep the process alive.
     new Worker(THREAD_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer, args: this.args.buffer } }).unref();
   }
 
-  start(fn: number, args: number[]): void {
+  /** Publishes a call: `chunks` chunks for the helper (and, when shared, this thread) to claim. */
+  private publish(mode: number, fn: number, args: number[], chunks: number, count = 0, chunkUnits = 0): void {
     if (args.length > MAX_ARGS) throw new Error(`native kernel call with ${args.length} arguments (at most ${MAX_ARGS})`);
-    this.control[FN] = fn;
-    this.args.fill(0);
+    if (chunks > 255) throw new Error(`native kernel call in ${chunks} chunks (at most 255)`);
+    const c = this.control;
+    c[MODE] = mode; c[FN] = fn; c[ARGC] = args.length; c[COUNT] = count; c[CHUNK_UNITS] = chunkUnits; c[CHUNKS] = chunks;
     this.args.set(args);
-    this.seq += 1;
-    Atomics.store(this.control, SEQ, this.seq);
-    Atomics.notify(this.control, SEQ);
+    Atomics.store(c, COMPLETED, 0);
+    this.seq = (this.seq + 1) & 0x7fffff || 1;
+    this.chunks = chunks;
+    Atomics.store(c, TICKET, this.seq << 8);
+    Atomics.store(c, SEQ, this.seq);
+    Atomics.notify(c, SEQ);
+  }
+
+  /** Part 1 of a fixed split runs on the helper; the caller runs part 0, then join(). */
+  start(fn: number, args: number[]): void {
+    this.publish(FIXED, fn, args, 1);
+  }
+
+  /** A shared call: both threads claim chunks of [0, count); returns when all have run. */
+  share(fn: number, template: number[], count: number, chunkUnits: number, kernel: KernelFn): void {
+    const chunks = Math.ceil(count / chunkUnits);
+    this.publish(SHARED, fn, template, chunks, count, chunkUnits);
+    const fns: KernelFn[] = [];
+    fns[fn] = kernel;
+    while (this.helperFirst && (Atomics.load(this.control, TICKET) & 255) === 0);
+    try {
+      runChunks(this.control, this.args, fns, this.seq, false);
+    } finally {
+      this.join();
+    }
+  }
+
+  /** Chunks (or fixed parts) the helper thread has run so far. */
+  get helperChunks(): number {
+    return Atomics.load(this.control, HELPER_CHUNKS);
   }
 
   join(): void {
-    // Spin briefly (the other half usually finishes at about the same time), then sleep.
-    for (let spins = 0; Atomics.load(this.control, DONE) !== this.seq; spins++) {
-      if (spins > 2000) Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 1);
+    // Spin briefly (the other thread's chunk usually ends soon), then sleep.
+    for (let spins = 0; ; spins++) {
+      const done = Atomics.load(this.control, COMPLETED);
+      if (done >= this.chunks) break;
+      if (spins > 2000) Atomics.wait(this.control, COMPLETED, done, 1);
     }
-    if (Atomics.exchange(this.control, FAILED, 0) !== 0) throw new Error('a native kernel failed on the helper thread');
+    if (Atomics.exchange(this.control, FAILED, 0) !== 0) throw new Error('a native kernel failed (see the kernel arguments: a range outside the tensor?)');
   }
 }
 

@@ -91,7 +91,7 @@ export function matMulAtBNative(native: NativeKernels, a: tf.TensorInfo, b: tf.T
   try {
     new Float64Array(native.buffer, acc, parts * I * J).fill(0);
     const aOff = native.offset(a), bOff = native.offset(b);
-    native.run('matmul_at_b', M, I * J, (r0, r1, part) => [aOff, bOff, I, J, acc + part * bytes, r0, r1]);
+    native.runParts('matmul_at_b', M, I * J, (r0, r1, part) => [aOff, bOff, I, J, acc + part * bytes, r0, r1]);
     const sums = new Float64Array(native.buffer, acc, parts * I * J);
     const result = new Float32Array(native.buffer, native.offset(out), I * J);
     for (let k = 0; k < I * J; k++) {

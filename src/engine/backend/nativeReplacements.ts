@@ -12,7 +12,7 @@ import { makeOutput } from './wasmHeap';
 /** Kernel names replaced here, in registration order. */
 export const NATIVE_REPLACED_KERNELS = [
   'FusedBatchNorm', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'ResizeBilinearGrad',
-  'Relu', 'Relu6', 'Concat',
+  'Relu', 'Relu6', 'Concat', 'PadV2',
 ] as const;
 
 /** 32-bit tensors whose channels (last axis) are copied row by row. */
@@ -151,6 +151,27 @@ export function nativeReplacements(stock: (name: string) => tf.KernelConfig): tf
         begin += width;
       }
       return out;
+    },
+  });
+
+  /** Zero padding of the image before the stem convolution: stock PadV2 is a generic scalar loop (1 % of a step). */
+  list.push({
+    kernelName: 'PadV2', backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      const paddings = args.attrs?.paddings as [number, number][];
+      const native = nativeKernelsFor(args.backend);
+      const onlyHeightWidth = x.shape.length === 4 && paddings.length === 4 && paddings[0].every((p) => p === 0) &&
+        paddings[3].every((p) => p === 0) && paddings.every(([a, b]) => a >= 0 && b >= 0);
+      if (!native || x.dtype !== 'float32' || !onlyHeightWidth) return stock('PadV2').kernelFunc(args);
+      const [N, H, W, C] = x.shape;
+      const OH = H + paddings[1][0] + paddings[1][1], OW = W + paddings[2][0] + paddings[2][1];
+      const y = makeOutput(args.backend, [N, OH, OW, C], 'float32');
+      const xOff = native.offset(x), yOff = native.offset(y), value = Number(args.attrs?.constantValue ?? 0);
+      if (N * OH * OW * C > 0) {
+        native.run('pad_hw', N * OH, OW * C, (r0, r1) => [xOff, H, W, C, OH, OW, paddings[1][0], paddings[2][0], value, yOff, r0, r1]);
+      }
+      return y;
     },
   });
   return list;

@@ -80,7 +80,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     const [gOff, wOff, mOff, vOff, wOut, mOut, vOut] = [gradient, w, m, v, ...outputs].map((t) => native.offset(t));
     const { beta1, beta2, epsilon, learningRate } = this;
     native.run('adam_update', w.size, 1, (begin, end) => [
-      gOff, wOff, mOff, vOff, wOut, mOut, vOut, begin, end, beta1, 1 - beta1, beta2, 1 - beta2, bias1, bias2, epsilon, -learningRate,
+      gOff, wOff, mOff, vOff, wOut, mOut, vOut, beta1, 1 - beta1, beta2, 1 - beta2, bias1, bias2, epsilon, -learningRate, begin, end,
     ]);
     [w, m, v].forEach((variable, k) => {
       const tensor = tf.engine().makeTensorFromTensorInfo(outputs[k], backend as unknown as tf.KernelBackend);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/engine/backend';
 import { nativeKernelsFor, type NativeKernelName } from '../../../src/engine/backend/nativeKernels';
@@ -20,7 +20,17 @@ before(async () => {
   await initBackend('cpu');
   const report = await initBackend('wasm', { threads: 2 });
   threads = report.threads ?? 1;
+  // Shared calls wait for the helper to take a chunk, so every split call below checks the helper's part too.
+  const helper = nativeKernelsFor(tf.findBackend('wasm'))?.helperThread;
+  if (helper) helper.helperFirst = true;
 });
+
+after(() => {
+  const helper = nativeKernelsFor(tf.findBackend('wasm'))?.helperThread;
+  if (helper) helper.helperFirst = false;
+});
+
+const helperChunks = () => nativeKernelsFor(tf.findBackend('wasm'))?.helperThread?.helperChunks ?? 0;
 
 function counts(name: NativeKernelName) {
   const native = nativeKernelsFor(tf.findBackend('wasm'));
@@ -30,12 +40,12 @@ function counts(name: NativeKernelName) {
 
 /** Runs `work` on wasm and checks the kernel ran natively, and on two threads when the backend has them. */
 async function onWasmNative(name: NativeKernelName, work: () => tf.Tensor | tf.Tensor[]) {
-  const before = counts(name);
+  const before = counts(name), helperBefore = helperChunks();
   await tf.setBackend('wasm');
   const out = tf.tidy(() => [work()].flat().map((t) => t.dataSync() as Float32Array));
   const after = counts(name);
   assert.ok(after.calls > before.calls, `${name} ran natively`);
-  if (threads > 1) assert.ok(after.split > before.split, `${name} was split over two threads`);
+  if (threads > 1) assert.ok(after.split > before.split && helperChunks() > helperBefore, `${name} was split over two threads`);
   return out;
 }
 
@@ -332,5 +342,23 @@ test('concat and split along channels (float32 and int32, odd widths, an empty p
     const [actual] = await onWasmNative('copy_rows', run);
     const differing = Array.from(actual).filter((v, i) => v !== expected.values[i]).length;
     assert.equal(differing, 0, `${dtype}: ${differing} elements differ`);
+  }
+});
+
+test('zero and constant padding of height and width (the stem\'s PadV2), split, against cpu; other paddings fall back', async () => {
+  const cases: { shape: number[]; paddings: [number, number][]; value: number; native: boolean }[] = [
+    { shape: [8, 64, 64, 3], paddings: [[0, 0], [1, 1], [1, 1], [0, 0]], value: 0, native: true },
+    { shape: [3, 120, 97, 5], paddings: [[0, 0], [0, 3], [2, 0], [0, 0]], value: -1.5, native: true },
+    { shape: [2, 9, 13, 3], paddings: [[0, 0], [1, 0], [0, 1], [0, 0]], value: 0, native: false },
+    { shape: [2, 9, 13, 3], paddings: [[0, 0], [1, 1], [1, 1], [1, 2]], value: 0.5, native: false },
+  ];
+  for (const c of cases) {
+    const x = seeded(size(c.shape), 140);
+    const run = () => tf.pad(tf.tensor(x, c.shape), c.paddings, c.value);
+    const expected = await onBackend('cpu', run);
+    const [actual] = c.native ? await onWasmNative('pad_hw', run) : [(await onBackend('wasm', run)).values];
+    assert.equal(actual.length, expected.values.length);
+    const differing = Array.from(actual).filter((v, i) => v !== expected.values[i]).length;
+    assert.equal(differing, 0, `${c.shape} ${JSON.stringify(c.paddings)}: ${differing} elements differ`);
   }
 });

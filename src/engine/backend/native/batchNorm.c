@@ -145,7 +145,7 @@ static inline void grad_apply(const float *dz, const float *x, int C, int r0, in
 
 /* Plain BatchNorm (training and inference): y = (x − mean)·scale + beta; its gradient sums and dx. */
 EXPORT(bn_apply)
-void bn_apply(const float *x, int C, int r0, int r1, const float *mean, const float *scale, const float *beta, float *y) {
+void bn_apply(const float *x, int C, const float *mean, const float *scale, const float *beta, float *y, int r0, int r1) {
   normalise(x, C, r0, r1, mean, scale, beta, 0, y);
 }
 
@@ -156,15 +156,15 @@ void bn_grad_sums(const float *dy, const float *x, int C, int r0, int r1, const 
 }
 
 EXPORT(bn_grad_apply)
-void bn_grad_apply(const float *dy, const float *x, int C, int r0, int r1, const float *mean, const float *a,
-                   const float *k, const float *b, float *dx) {
+void bn_grad_apply(const float *dy, const float *x, int C, const float *mean, const float *a, const float *k, const float *b,
+                   float *dx, int r0, int r1) {
   grad_apply(dy, x, C, r0, r1, mean, 0, 0, 0, a, k, b, dx);
 }
 
 /* BatchNorm with its ReLU (act 1) or ReLU6 (act 2): z = act(y) in one pass, and the gradient from dz. */
 EXPORT(bn_apply_act)
-void bn_apply_act(const float *x, int C, int r0, int r1, const float *mean, const float *scale, const float *beta, int act,
-                  float *z) {
+void bn_apply_act(const float *x, int C, const float *mean, const float *scale, const float *beta, int act, float *z,
+                  int r0, int r1) {
   normalise(x, C, r0, r1, mean, scale, beta, act, z);
 }
 
@@ -175,7 +175,7 @@ void bn_act_grad_sums(const float *dz, const float *x, int C, int r0, int r1, co
 }
 
 EXPORT(bn_act_grad_apply)
-void bn_act_grad_apply(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
-                       const float *beta, int act, const float *a, const float *k, const float *b, float *dx) {
+void bn_act_grad_apply(const float *dz, const float *x, int C, const float *mean, const float *scale, const float *beta,
+                       int act, const float *a, const float *k, const float *b, float *dx, int r0, int r1) {
   grad_apply(dz, x, C, r0, r1, mean, scale, beta, act, a, k, b, dx);
 }

@@ -51,3 +51,31 @@ void copy_rows(const float *src, int srcStride, float *dst, int dstStride, int w
     for (; c < width; c++) d[c] = s[c];
   }
 }
+
+/*
+ * Constant padding of an NHWC tensor along height and width, for output rows [r0, r1) (index n·OH + oh): rows and
+ * columns outside x ([N, H, W, C]) get `value`, the rest is x shifted by (padTop, padLeft). y is [N, OH, OW, C].
+ */
+EXPORT(pad_hw)
+void pad_hw(const float *x, int H, int W, int C, int OH, int OW, int padTop, int padLeft, float value, float *y, int r0, int r1) {
+  const v128_t v = wasm_f32x4_splat(value);
+  const long rowWidth = (long)OW * C, left = (long)padLeft * C, inside = (long)W * C;
+  for (int row = r0; row < r1; row++) {
+    const int n = row / OH, ih = row % OH - padTop;
+    float *out = y + (long)row * rowWidth;
+    const int copy = ih >= 0 && ih < H;
+    const long from = copy ? left : rowWidth, to = copy ? left + inside : rowWidth;
+    long c = 0;
+    for (; c + 4 <= from; c += 4) wasm_v128_store(out + c, v);
+    for (; c < from; c++) out[c] = value;
+    if (copy) {
+      const float *in = x + ((long)n * H + ih) * inside;
+      long i = 0;
+      for (; i + 4 <= inside; i += 4) wasm_v128_store(out + left + i, wasm_v128_load(in + i));
+      for (; i < inside; i++) out[left + i] = in[i];
+      c = to;
+    }
+    for (; c + 4 <= rowWidth; c += 4) wasm_v128_store(out + c, v);
+    for (; c < rowWidth; c++) out[c] = value;
+  }
+}

@@ -9,8 +9,8 @@
  */
 EXPORT(adam_update)
 void adam_update(const float *g, const float *w, const float *m, const float *v, float *w_out, float *m_out, float *v_out,
-                 int begin, int end, float beta1, float one_minus_beta1, float beta2, float one_minus_beta2,
-                 float bias1, float bias2, float epsilon, float neg_lr) {
+                 float beta1, float one_minus_beta1, float beta2, float one_minus_beta2, float bias1, float bias2,
+                 float epsilon, float neg_lr, int begin, int end) {
   const v128_t b1 = wasm_f32x4_splat(beta1), c1 = wasm_f32x4_splat(one_minus_beta1);
   const v128_t b2 = wasm_f32x4_splat(beta2), c2 = wasm_f32x4_splat(one_minus_beta2);
   const v128_t k1 = wasm_f32x4_splat(bias1), k2 = wasm_f32x4_splat(bias2);
