@@ -39,20 +39,12 @@ function filterGradient(
   const parts = native.threads;
   const geometry = writeGeometry(native, info);
   const accBytes = 8 * weights;
-  const raw = native.malloc(parts * accBytes + 16);
-  const acc = Math.ceil(raw / 16) * 16;
+  const { raw, acc } = native.zeroedAccumulators(parts, weights);
   try {
-    new Float64Array(native.buffer, acc, parts * weights).fill(0);
     const xOff = native.offset(x), dyOff = native.offset(dy);
     native.runParts(name, info.batchSize * info.outHeight, info.outWidth * weights,
       (r0, r1, part) => [geometry, xOff, dyOff, acc + part * accBytes, r0, r1]);
-    const sums = new Float64Array(native.buffer, acc, parts * weights);
-    const out = new Float32Array(native.buffer, native.offset(dw), weights);
-    for (let i = 0; i < weights; i++) {
-      let s = 0;
-      for (let p = 0; p < parts; p++) s += sums[p * weights + i];
-      out[i] = s;
-    }
+    native.sumAccumulators(acc, parts, weights, native.offset(dw));
   } finally {
     native.free(raw);
     native.free(geometry);

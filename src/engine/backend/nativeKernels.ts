@@ -11,6 +11,7 @@ export const NATIVE_KERNEL_NAMES = [
   'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'conv_filter_grad', 'adam_update',
   'softmax_ce_grad', 'relu_forward', 'relu6_forward', 'matmul_a_b', 'bias_activation', 'depthwise_forward',
   'resize_bilinear_grad', 'copy_rows', 'bn_apply_act', 'bn_act_grad_sums', 'bn_act_grad_apply', 'pad_hw',
+  'zero_doubles', 'sum_parts',
 ] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 type KernelFn = (...args: number[]) => void;
@@ -118,6 +119,24 @@ export class NativeKernels {
     } finally {
       this.helper.join();
     }
+  }
+
+  /** `parts` float64 accumulators of n values each, zeroed, at a 16-byte aligned address; free `raw` after use. */
+  zeroedAccumulators(parts: number, n: number): { raw: number; acc: number } {
+    const raw = this.malloc(parts * n * 8 + 16);
+    const acc = Math.ceil(raw / 16) * 16;
+    try {
+      this.run('zero_doubles', parts * n, 1, (begin, end) => [acc, begin, end]);
+    } catch (e) {
+      this.free(raw);
+      throw e;
+    }
+    return { raw, acc };
+  }
+
+  /** out (float32, n values at byte offset `out`) = the sum of the `parts` accumulators at `acc`, in part order. */
+  sumAccumulators(acc: number, parts: number, n: number, out: number): void {
+    this.run('sum_parts', n, parts, (begin, end) => [acc, parts, n, out, begin, end]);
   }
 
   private count(name: NativeKernelName): { calls: number; split: number } {

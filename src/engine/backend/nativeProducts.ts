@@ -86,19 +86,11 @@ export function matMulAtBNative(native: NativeKernels, a: tf.TensorInfo, b: tf.T
   const [M, I] = singleMatrix(a)!, J = singleMatrix(b)![1];
   const parts = native.threads;
   const bytes = 8 * I * J;
-  const raw = native.malloc(parts * bytes + 16);
-  const acc = Math.ceil(raw / 16) * 16;
+  const { raw, acc } = native.zeroedAccumulators(parts, I * J);
   try {
-    new Float64Array(native.buffer, acc, parts * I * J).fill(0);
     const aOff = native.offset(a), bOff = native.offset(b);
     native.runParts('matmul_at_b', M, I * J, (r0, r1, part) => [aOff, bOff, I, J, acc + part * bytes, r0, r1]);
-    const sums = new Float64Array(native.buffer, acc, parts * I * J);
-    const result = new Float32Array(native.buffer, native.offset(out), I * J);
-    for (let k = 0; k < I * J; k++) {
-      let s = 0;
-      for (let p = 0; p < parts; p++) s += sums[p * I * J + k];
-      result[k] = s;
-    }
+    native.sumAccumulators(acc, parts, I * J, native.offset(out));
   } finally {
     native.free(raw);
   }

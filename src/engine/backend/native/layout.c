@@ -79,3 +79,24 @@ void pad_hw(const float *x, int H, int W, int C, int OH, int OW, int padTop, int
     for (; c < rowWidth; c++) out[c] = value;
   }
 }
+
+/* p[i] = 0 for doubles [begin, end) (per-thread float64 accumulators before a sum over rows). */
+EXPORT(zero_doubles)
+void zero_doubles(double *p, int begin, int end) {
+  int i = begin;
+  for (; i + 2 <= end; i += 2) wasm_v128_store(p + i, wasm_f64x2_splat(0.0));
+  for (; i < end; i++) p[i] = 0.0;
+}
+
+/*
+ * out[i] = Σ_p acc[p·n + i] for i in [begin, end): the per-thread float64 partial sums added in part order, rounded
+ * once to float32.
+ */
+EXPORT(sum_parts)
+void sum_parts(const double *acc, int parts, int n, float *out, int begin, int end) {
+  for (int i = begin; i < end; i++) {
+    double s = 0.0;
+    for (int p = 0; p < parts; p++) s += acc[(long)p * n + i];
+    out[i] = (float)s;
+  }
+}
