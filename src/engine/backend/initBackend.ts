@@ -9,6 +9,7 @@ import type { BackendChoice } from '../../protocol/config';
 import type { BackendReport } from '../../protocol/runFolder';
 import { registerActivationGradients } from './activationGradients';
 import { registerBatchNormKernels } from './batchNormKernels';
+import { registerMovingAverageKernel } from './movingAverageKernel';
 import { nativeKernelsFor } from './nativeKernels';
 import { registerCorrectedCpuKernels } from './poolingGradients';
 import { registerSoftmaxCrossEntropyKernel } from './softmaxCrossEntropyKernel';
@@ -95,6 +96,7 @@ async function tryWasm(threads: number): Promise<Attempt> {
   registerWasmSpeedKernels();
   registerActivationGradients();
   registerBatchNormKernels();
+  registerMovingAverageKernel();
   registerSoftmaxCrossEntropyKernel();
   letWasmThreadsIdle(tf.findBackend('wasm'));
   const actual = getThreadsCount();

@@ -4,6 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { BatchNormalization, BatchNormalizationLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/normalization';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables';
+import { updatedMovingAverages } from '../backend/movingAverageKernel';
 import { batchNormTraining, type FusableActivation } from './batchNormTraining';
 
 // tfjs-layers exports only the factory, so take the class from an instance of it.
@@ -58,12 +59,11 @@ export class BatchNorm extends BatchNormalizationClass {
       x, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon,
       (mean, variance) => {
         // Same update as tfjs-layers: moving ← moving − (moving − batch)·(1 − momentum).
-        for (const [moving, batch] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
-          tf.tidy(() => {
-            const current = moving.read();
-            moving.write(tf.sub(current, tf.mul(tf.sub(current, batch), 1 - self.momentum)));
-          });
-        }
+        const updated = updatedMovingAverages(self.movingMean.read() as tf.Tensor1D, self.movingVariance.read() as tf.Tensor1D,
+          mean, variance, self.momentum);
+        self.movingMean.write(updated[0]);
+        self.movingVariance.write(updated[1]);
+        tf.dispose(updated);
       },
       this.followedBy,
     ));

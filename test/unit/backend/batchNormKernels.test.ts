@@ -4,7 +4,9 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/engine/backend';
 import { BATCH_NORM_FORWARD } from '../../../src/engine/backend/batchNormKernels';
-import { batchNormTraining } from '../../../src/engine/models';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { MOVING_AVERAGES, updatedMovingAverages } from '../../../src/engine/backend/movingAverageKernel';
+import { BatchNorm, batchNormTraining } from '../../../src/engine/models';
 import { relativeError, seeded, size } from './helpers';
 
 const TOLERANCE = 1e-4;
@@ -60,4 +62,28 @@ test('fused BatchNorm leaks no tensors on wasm', async () => {
   const grads = tf.grads((a: tf.Tensor) => tf.sum(tf.square(batchNormTraining(a, g, b, 1e-5, () => undefined))))([x]);
   tf.dispose([x, g, b, ...grads]);
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('moving averages: one wasm kernel, bit for bit the op-by-op update, and the same in the layer as stock tfjs BatchNormalization', async () => {
+  await tf.setBackend('wasm');
+  const C = 37;
+  for (const momentum of [0.99, 0.9, 0.1]) {
+    const moving = [tf.tensor1d(seeded(C, 51)), tf.tensor1d(Float32Array.from(seeded(C, 52), (v) => v + 1.5))];
+    const batch = [tf.tensor1d(Float32Array.from(seeded(C, 53), (v) => v * 40)), tf.tensor1d(Float32Array.from(seeded(C, 54), (v) => v * v))];
+    const expected = moving.map((m, i) => tf.sub(m, tf.mul(tf.sub(m, batch[i]), 1 - momentum)).dataSync());
+    const profile = await tf.profile(() => updatedMovingAverages(moving[0], moving[1], batch[0], batch[1], momentum));
+    assert.deepEqual(profile.kernelNames, [MOVING_AVERAGES]);
+    const actual = updatedMovingAverages(moving[0], moving[1], batch[0], batch[1], momentum);
+    actual.forEach((t, i) => assert.deepEqual(t.dataSync(), expected[i], `momentum ${momentum}, ${i === 0 ? 'mean' : 'variance'}`));
+    tf.dispose([...moving, ...batch, ...actual]);
+  }
+  const x = tf.tensor(Float32Array.from(seeded(4 * 5 * 6 * 7, 55), (v) => v * 3 + 2), [4, 5, 6, 7]);
+  const stats = (layer: tfl.layers.Layer) => {
+    for (let i = 0; i < 3; i++) tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
+    return layer.getWeights().slice(2).map((w) => w.dataSync());
+  };
+  const ours = stats(new BatchNorm({ momentum: 0.9 }));
+  const stock = stats(tfl.layers.batchNormalization({ momentum: 0.9 }));
+  ours.forEach((s, i) => assert.ok(relativeError(s, stock[i]) < 1e-6, `moving ${i === 0 ? 'mean' : 'variance'} after 3 steps`));
+  x.dispose();
 });
