@@ -6,13 +6,13 @@ import { batchNormInferenceNative, nativeBatchNormInferenceApplies } from './nat
 import { depthwiseForwardNative } from './nativeConvGradients';
 import { nativeKernelsFor } from './nativeKernels';
 import { NATIVE_ACTIVATIONS, nativePointwiseApplies, pointwiseConvNative } from './nativeProducts';
-import { resizeBilinearGradNative } from './nativeResize';
+import { resizeBilinearGradNative, resizeBilinearNative } from './nativeResize';
 import { makeOutput } from './wasmHeap';
 
 /** Kernel names replaced here, in registration order. */
 export const NATIVE_REPLACED_KERNELS = [
   'FusedBatchNorm', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'ResizeBilinearGrad',
-  'Relu', 'Relu6', 'Concat', 'PadV2',
+  'Relu', 'Relu6', 'Concat', 'PadV2', 'ResizeBilinear',
 ] as const;
 
 /** 32-bit tensors whose channels (last axis) are copied row by row. */
@@ -110,6 +110,24 @@ export function nativeReplacements(stock: (name: string) => tf.KernelConfig): tf
       const dx = makeOutput(args.backend, images.shape, 'float32');
       resizeBilinearGradNative(native, images.shape, dy, Boolean(attrs.alignCorners), dx);
       return dx;
+    },
+  });
+
+  /** The decoder's and the logits' upsampling (align corners), split by output row. */
+  list.push({
+    kernelName: 'ResizeBilinear', backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { inputs, attrs = {} } = args;
+      const images = inputs.images as tf.TensorInfo;
+      const [newHeight, newWidth] = attrs.size as [number, number];
+      const native = nativeKernelsFor(args.backend);
+      if (!native || attrs.halfPixelCenters || images.dtype !== 'float32' || images.shape.length !== 4) {
+        return stock('ResizeBilinear').kernelFunc(args);
+      }
+      const [batch, , , channels] = images.shape;
+      const y = makeOutput(args.backend, [batch, newHeight, newWidth, channels], 'float32');
+      if (batch * newHeight * newWidth * channels > 0) resizeBilinearNative(native, images, Boolean(attrs.alignCorners), y);
+      return y;
     },
   });
 

@@ -329,6 +329,17 @@ test('bilinear-resize gradient (align corners and not, up and down), split by im
   }
 });
 
+test('bilinear resize forward (align corners and not, up and down, odd channels), split by row, against cpu', async () => {
+  for (const [from, to, alignCorners] of [[[4, 16, 12, 21], [64, 48], true], [[2, 80, 60, 9], [130, 70], false], [[3, 9, 9, 24], [60, 60], true], [[8, 64, 64, 5], [37, 131], true]] as [number[], [number, number], boolean][]) {
+    const x = seeded(size(from), 123);
+    const run = () => tf.image.resizeBilinear(tf.tensor(x, from) as tf.Tensor4D, to, alignCorners);
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('resize_bilinear', run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `${from} → ${to} alignCorners ${alignCorners}: relative error ${err}`);
+  }
+});
+
 test('concat and split along channels (float32 and int32, odd widths, an empty part), split, against cpu', async () => {
   const rows = [2, 40, 41];
   const widths = [13, 0, 128, 3];
