@@ -1,5 +1,6 @@
 // Compiles the C files of src/engine/backend/native/ into one wasm module (plain and shared-memory variants) and embeds
-// both, base64, in nativeKernelsBinary.ts. Needs clang and lld (Debian: apt-get install -y clang lld); only run after editing the C.
+// all four variants, base64, in nativeKernelsBinary.ts. Needs clang 16 and lld 16 (Debian: apt-get install -y clang-16 lld-16);
+// only run after editing the C.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,20 +14,23 @@ const inputs = readdirSync(folder).filter((f) => f.endsWith('.c') || f.endsWith(
 const sources = inputs.filter((f) => f.endsWith('.c'));
 const target = path.join(folder, 'nativeKernelsBinary.ts');
 
-const common = ['--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-fno-builtin', '-nostdlib', '-Wall', '-Werror',
+const common = ['--target=wasm32', '-fuse-ld=lld', '-O3', '-msimd128', '-mbulk-memory', '-fno-builtin', '-nostdlib', '-Wall', '-Werror',
   '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--initial-memory=65536', '-Wl,--max-memory=4294967296', '-Wl,-z,stack-size=0'];
-const variants = { plain: [], shared: ['-matomics', '-Wl,--shared-memory'] };
+// plain/shared: the backend's heap is an ArrayBuffer / SharedArrayBuffer. The *Fma variants use relaxed SIMD's fused
+// multiply-add (common.h's madd); the runtime takes them where the engine accepts relaxed SIMD.
+const shared = ['-matomics', '-Wl,--shared-memory'];
+const variants = { plain: [], shared, plainFma: ['-mrelaxed-simd'], sharedFma: [...shared, '-mrelaxed-simd'] };
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'segscope-kernels-'));
 const encoded = {};
 try {
   for (const [name, flags] of Object.entries(variants)) {
     const out = path.join(temp, `${name}.wasm`);
-    execFileSync('clang', [...common, ...flags, '-o', out, ...sources], { stdio: 'inherit' });
+    execFileSync('clang-16', [...common, ...flags, '-o', out, ...sources], { stdio: 'inherit' });
     // The module shares the backend's heap: it must not write data segments or use a shadow stack there.
-    const sections = execFileSync('llvm-objdump', ['-h', out], { encoding: 'utf8' });
+    const sections = execFileSync('llvm-objdump-16', ['-h', out], { encoding: 'utf8' });
     if (/\b(DATA|START)\b/.test(sections)) throw new Error(`${name}: the kernels must not have data or start sections`);
-    const code = execFileSync('llvm-objdump', ['-d', out], { encoding: 'utf8' });
+    const code = execFileSync('llvm-objdump-16', ['-d', out], { encoding: 'utf8' });
     if (/global\.(get|set)/.test(code)) throw new Error(`${name}: a kernel uses the shadow stack (a local array or address-taken local)`);
     encoded[name] = readFileSync(out).toString('base64');
   }
@@ -44,5 +48,8 @@ export const KERNELS_SOURCE_SHA256 = '${sourceHash}';
 export const PLAIN_MEMORY_KERNELS = '${encoded.plain}';
 /** For the threaded backend, whose heap is a SharedArrayBuffer. */
 export const SHARED_MEMORY_KERNELS = '${encoded.shared}';
+/** The same two with fused multiply-adds (relaxed SIMD), taken where the engine accepts them. */
+export const PLAIN_MEMORY_KERNELS_FMA = '${encoded.plainFma}';
+export const SHARED_MEMORY_KERNELS_FMA = '${encoded.sharedFma}';
 `);
 console.log(`wrote ${path.relative(root, target)} (${Object.entries(encoded).map(([k, v]) => `${k} ${Math.round(v.length * 0.75)} bytes`).join(', ')})`);

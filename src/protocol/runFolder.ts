@@ -16,7 +16,7 @@ export interface BackendReport {
   /** Kernels the engine registered or replaced on this backend. */
   kernels?: string[];
   /** wasm only: SegScope's own SIMD kernels (BatchNorm, activation and depthwise gradients, transposes), if in effect. */
-  nativeKernels?: { threads: number } | { off: string };
+  nativeKernels?: { threads: number; fma?: boolean } | { off: string };
 }
 
 export interface LayerSummary {

@@ -22,7 +22,7 @@ export async function run(args: string[]): Promise<number> {
     size, batch, steps,
     backend: (options.backend as BackendChoice | undefined) ?? BENCH_DEFAULTS.backend,
     warmup: (options.warmup as number | undefined) ?? BENCH_DEFAULTS.warmup,
-  }, options.json ? undefined : (b) => console.error(`backend ${b.name} (${b.reason})${b.threads ? `, ${b.threads} thread(s)` : ''}${b.simd !== undefined ? `, simd ${b.simd}` : ''}${b.nativeKernels ? `, SegScope SIMD kernels ${'threads' in b.nativeKernels ? `on ${b.nativeKernels.threads} thread(s)` : `off (${b.nativeKernels.off})`}` : ''}`));
+  }, options.json ? undefined : (b) => console.error(`backend ${b.name} (${b.reason})${b.threads ? `, ${b.threads} thread(s)` : ''}${b.simd !== undefined ? `, simd ${b.simd}` : ''}${b.nativeKernels ? `, SegScope SIMD kernels ${'threads' in b.nativeKernels ? `on ${b.nativeKernels.threads} thread(s)${b.nativeKernels.fma ? ' with fused multiply-add' : ''}` : `off (${b.nativeKernels.off})`}` : ''}`));
   if (options.json) console.log(JSON.stringify(result));
   else console.log(`${result.backend}: ${result.size}² batch ${result.batch}, ${result.params.toLocaleString('en-US')} params: `
     + `train ${result.trainImagesPerSec} img/s (median step ${result.stepMsMedian} ms), infer ${result.inferImagesPerSec} img/s`);

@@ -101,7 +101,7 @@ async function tryWasm(threads: number): Promise<Attempt> {
   letWasmThreadsIdle(tf.findBackend('wasm'));
   const actual = getThreadsCount();
   const kernels = nativeKernelsFor(tf.findBackend('wasm'), actual);
-  const native = kernels ? { threads: kernels.threads }
+  const native = kernels ? { threads: kernels.threads, fma: kernels.fma }
     : { off: process.env.SEGSCOPE_NATIVE_KERNELS === '0' ? 'SEGSCOPE_NATIVE_KERNELS=0' : 'the wasm heap or SIMD is unavailable' };
   return { ok: true, simd: plan.simd, threads: actual, note, native };
 }

@@ -1,7 +1,10 @@
 // Runs SegScope's wasm SIMD kernels (native/*.c) on tfjs-backend-wasm's own heap, split over two threads when the heap is shared.
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { PLAIN_MEMORY_KERNELS, SHARED_MEMORY_KERNELS } from './native/nativeKernelsBinary';
+import {
+  PLAIN_MEMORY_KERNELS, PLAIN_MEMORY_KERNELS_FMA, SHARED_MEMORY_KERNELS, SHARED_MEMORY_KERNELS_FMA,
+} from './native/nativeKernelsBinary';
 import type { WasmBackendInternals } from './wasmHeap';
 import { threadsFromEnv } from './threadsFromEnv';
 
@@ -36,15 +39,37 @@ interface HeapBackend extends WasmBackendInternals {
   };
 }
 
+/**
+ * The compiled kernels: the fused multiply-add build where the engine accepts relaxed SIMD (Node 20's V8 needs its
+ * flag, set here before compiling; newer engines have it on), else the plain one. SEGSCOPE_FMA=0 forces the plain one.
+ */
+function compileKernels(shared: boolean): { module: WasmModule; fma: boolean } {
+  const plain = () => new WebAssemblyApi.Module(Buffer.from(shared ? SHARED_MEMORY_KERNELS : PLAIN_MEMORY_KERNELS, 'base64'));
+  if (process.env.SEGSCOPE_FMA === '0') return { module: plain(), fma: false };
+  try {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // an engine without the flag: relaxed SIMD is either on already or not there (the compile below tells)
+  }
+  try {
+    return { module: new WebAssemblyApi.Module(Buffer.from(shared ? SHARED_MEMORY_KERNELS_FMA : PLAIN_MEMORY_KERNELS_FMA, 'base64')), fma: true };
+  } catch {
+    return { module: plain(), fma: false };
+  }
+}
+
 export class NativeKernels {
   private readonly fns: Record<NativeKernelName, KernelFn>;
   private readonly helper: KernelThread | null;
+  /** Whether the kernels use fused multiply-adds (relaxed SIMD); the backend report says so. */
+  readonly fma: boolean;
   /** Calls per kernel, and how many of them were split over two threads (tests and the profile read these). */
   readonly counts = new Map<NativeKernelName, { calls: number; split: number }>();
 
   constructor(private readonly backend: HeapBackend, private readonly memory: WasmMemory, threads: number) {
     const shared = memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssemblyApi.Module(Buffer.from(shared ? SHARED_MEMORY_KERNELS : PLAIN_MEMORY_KERNELS, 'base64'));
+    const { module, fma } = compileKernels(shared);
+    this.fma = fma;
     const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
     this.fns = Object.fromEntries(NATIVE_KERNEL_NAMES.map((n) => [n, instance.exports[n] as KernelFn])) as Record<NativeKernelName, KernelFn>;
     this.helper = shared && threadsFromEnv('SEGSCOPE_NATIVE_THREADS', threads) > 1 ? new KernelThread(module, memory) : null;

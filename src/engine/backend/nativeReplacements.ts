@@ -12,7 +12,7 @@ import { makeOutput } from './wasmHeap';
 /** Kernel names replaced here, in registration order. */
 export const NATIVE_REPLACED_KERNELS = [
   'FusedBatchNorm', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'ResizeBilinearGrad',
-  'Relu', 'Relu6', 'Concat', 'PadV2', 'ResizeBilinear',
+  'ResizeBilinear', 'Relu', 'Relu6', 'Concat', 'PadV2',
 ] as const;
 
 /** 32-bit tensors whose channels (last axis) are copied row by row. */

@@ -36,7 +36,16 @@ static inline void add_to_doubles(double *c, v128_t s) {
   wasm_v128_store(c + 2, wasm_f64x2_add(wasm_v128_load(c + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1))));
 }
 
+#ifdef __wasm_relaxed_simd__
+typedef float segscope_f32x4 __attribute__((vector_size(16)));
+/* acc + a·b as one fused multiply-add where the CPU has one (relaxed SIMD: the last bit may differ from mul + add). */
+static inline v128_t madd(v128_t acc, v128_t a, v128_t b) {
+  return (v128_t)__builtin_wasm_relaxed_madd_f32x4((segscope_f32x4)a, (segscope_f32x4)b, (segscope_f32x4)acc);
+}
+#else
+/* acc + a·b (separately rounded multiply and add). */
 static inline v128_t madd(v128_t acc, v128_t a, v128_t b) {
   return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
 }
+#endif
 #endif
