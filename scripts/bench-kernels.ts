@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, registerWasmSpeedKernels, restoreStockWasmKernels } from '../src/engine/backend';
 import { KernelProfiler } from '../src/engine/backend/kernelProfiler';
+import { nativeKernelsFor } from '../src/engine/backend/nativeKernels';
 import { makeLoss } from '../src/engine/losses';
 import { buildBenchModel } from '../src/engine/models';
 import { benchData } from '../src/engine/train/bench';
@@ -141,6 +142,8 @@ async function profileStep(): Promise<void> {
   step();
   step();
   profiler.install();
+  const native = nativeKernelsFor(tf.findBackend('wasm'));
+  const waitedBefore = native?.waitedMs ?? 0;
   const stepMs: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -157,6 +160,7 @@ async function profileStep(): Promise<void> {
   const phases = new Map<string, number>();
   for (const r of rows) phases.set(r.phase, (phases.get(r.phase) ?? 0) + r.ms / reps);
   console.log([...phases].map(([p, ms]) => `${p} ${ms.toFixed(0)} ms`).join(', '));
+  if (native) console.log(`SegScope kernels: ${native.fma ? 'fused multiply-add' : 'plain multiply and add'}; this thread waited ${((native.waitedMs - waitedBefore) / reps).toFixed(1)} ms per step for the helper thread's share`);
   console.log('\n| kernel | phase | calls/step | ms/step | % of step |\n|---|---|---|---|---|');
   for (const r of rows.filter((row) => row.ms / reps >= 0.5)) {
     console.log(`| ${r.kernel} | ${r.phase} | ${r.calls / reps} | ${(r.ms / reps).toFixed(1)} | ${(100 * r.ms / reps / total).toFixed(1)} |`);

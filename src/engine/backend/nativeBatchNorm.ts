@@ -11,26 +11,29 @@ export interface FusedActivation {
 
 const ACTIVATION_CODES = { relu: 1, relu6: 2 } as const;
 
-/** Per-call scratch in the heap: `floats` float32 then `doubles` float64 values per part; freed by the caller. */
-function scratch(native: NativeKernels, parts: number, floatsPerPart: number, doublesPerPart: number) {
-  const floatBytes = 4 * floatsPerPart, doubleBytes = 8 * doublesPerPart;
-  const partBytes = Math.ceil((floatBytes + doubleBytes) / 16) * 16;
-  const base = native.malloc(parts * partBytes + 16);
+/**
+ * Per-call scratch in the heap: `constants` float32 values (shift and scale, or the gradient's coefficients), then one
+ * slot per chunk of the reduction (2·C float64 sums, which the kernels overwrite, and 2·C float32 block accumulators);
+ * the slot count comes from NativeKernels.reductionSlots. Free `base` after use.
+ */
+function reductionScratch(native: NativeKernels, rows: number, C: number, constants: number) {
+  const slotBytes = Math.ceil(24 * C / 16) * 16, constantBytes = Math.ceil(4 * constants / 16) * 16;
+  const slots = native.reductionSlots(rows, C, slotBytes);
+  const base = native.malloc(constantBytes + slots * slotBytes + 16);
   const start = Math.ceil(base / 16) * 16;
-  // Zeroed: a call too small to split leaves the second part's sums untouched, and malloc'd memory is not clean.
-  new Uint8Array(native.buffer, start, parts * partBytes).fill(0);
+  const slot0 = start + constantBytes;
   return {
-    base,
-    floats: (part: number) => start + part * partBytes + doubleBytes,
-    doubles: (part: number) => start + part * partBytes,
+    base, slots, slotBytes, constants: start,
+    /** Kernel arguments of slot 0 (the threads move them by chunk·slotBytes): sums s1, s2 (float64), accumulators. */
+    sumArgs: [slot0, slot0 + 8 * C, slot0 + 16 * C],
   };
 }
 
-/** Sums two parts' float64 partial sums (part 1 may be unused when the call did not split). */
-function totals(native: NativeKernels, at: (part: number) => number, parts: number, C: number): [Float64Array, Float64Array] {
+/** Adds the slots' float64 sums in slot order (the same order on every run). */
+function totals(native: NativeKernels, mem: ReturnType<typeof reductionScratch>, C: number): [Float64Array, Float64Array] {
   const s1 = new Float64Array(C), s2 = new Float64Array(C);
-  for (let p = 0; p < parts; p++) {
-    const v = new Float64Array(native.buffer, at(p), 2 * C);
+  for (let i = 0; i < mem.slots; i++) {
+    const v = new Float64Array(native.buffer, mem.sumArgs[0] + i * mem.slotBytes, 2 * C);
     for (let c = 0; c < C; c++) { s1[c] += v[c]; s2[c] += v[C + c]; }
   }
   return [s1, s2];
@@ -45,17 +48,16 @@ export function batchNormForwardNative(
   y: tf.TensorInfo, mean: tf.TensorInfo, variance: tf.TensorInfo, invStd: tf.TensorInfo, rows: number,
   activation?: FusedActivation,
 ): void {
-  const parts = native.threads;
-  // Per part: 2·C float64 sums, 2·C float32 block accumulators; part 0 also holds the shift and the scale (2·C floats).
-  const mem = scratch(native, parts, 4 * C, 2 * C);
+  // Constants: the shift and the scale (2·C floats).
+  const mem = reductionScratch(native, rows, C, 2 * C);
   try {
-    const shift = mem.floats(0) + 8 * C;
+    const shift = mem.constants;
     // With a fused activation the scale is an output (the gradient recomputes y from it); else scratch.
     const scale = activation ? native.offset(activation.scale) : shift + 4 * C;
     new Float32Array(native.buffer, shift, C).set(new Float32Array(native.buffer, native.offset(x), C));
     const xOff = native.offset(x);
-    native.runParts('bn_sums', rows, C, (r0, r1, p) => [xOff, C, r0, r1, shift, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
-    const [s1, s2] = totals(native, mem.doubles, parts, C);
+    native.runReduction('bn_sums', rows, mem.slots, mem.slotBytes, (r0, r1, slot) => [xOff, C, shift, ...mem.sumArgs.map((a) => a + slot), r0, r1]);
+    const [s1, s2] = totals(native, mem, C);
     const buffer = native.buffer;
     const shiftV = new Float32Array(buffer, shift, C), scaleV = new Float32Array(buffer, scale, C);
     const meanV = new Float32Array(buffer, native.offset(mean), C), varV = new Float32Array(buffer, native.offset(variance), C);
@@ -79,20 +81,20 @@ export function batchNormBackwardNative(
   gamma: tf.TensorInfo, dx: tf.TensorInfo, dGamma: tf.TensorInfo, dBeta: tf.TensorInfo, rows: number,
   activation?: FusedActivation & { beta: tf.TensorInfo },
 ): void {
-  const parts = native.threads;
-  // Per part: 2·C float64 sums, 2·C float32 accumulators; part 0 also holds A, K, B (3·C floats).
-  const mem = scratch(native, parts, 5 * C, 2 * C);
+  // Constants: the coefficients A, K, B (3·C floats).
+  const mem = reductionScratch(native, rows, C, 3 * C);
   try {
     const dyOff = native.offset(dy), xOff = native.offset(x), meanOff = native.offset(mean);
     const fused = activation && { scale: native.offset(activation.scale), beta: native.offset(activation.beta), act: ACTIVATION_CODES[activation.kind] };
+    const sums = (slot: number) => mem.sumArgs.map((a) => a + slot);
     if (fused) {
-      native.runParts('bn_act_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, fused.scale, fused.beta, fused.act,
-        mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+      native.runReduction('bn_act_grad_sums', rows, mem.slots, mem.slotBytes,
+        (r0, r1, slot) => [dyOff, xOff, C, meanOff, fused.scale, fused.beta, fused.act, ...sums(slot), r0, r1]);
     } else {
-      native.runParts('bn_grad_sums', rows, C, (r0, r1, p) => [dyOff, xOff, C, r0, r1, meanOff, mem.doubles(p), mem.doubles(p) + 8 * C, mem.floats(p)]);
+      native.runReduction('bn_grad_sums', rows, mem.slots, mem.slotBytes, (r0, r1, slot) => [dyOff, xOff, C, meanOff, ...sums(slot), r0, r1]);
     }
-    const [sumDy, sumDyXc] = totals(native, mem.doubles, parts, C);
-    const a = mem.floats(0) + 8 * C, k = a + 4 * C, b = k + 4 * C;
+    const [sumDy, sumDyXc] = totals(native, mem, C);
+    const a = mem.constants, k = a + 4 * C, b = k + 4 * C;
     const buffer = native.buffer;
     const A = new Float32Array(buffer, a, C), K = new Float32Array(buffer, k, C), B = new Float32Array(buffer, b, C);
     const view = (info: tf.TensorInfo) => new Float32Array(buffer, native.offset(info), C);

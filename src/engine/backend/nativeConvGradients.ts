@@ -31,20 +31,19 @@ function writeGeometry(native: NativeKernels, info: tf.backend_util.Conv2DInfo):
   return ptr;
 }
 
-/** Runs a filter-gradient kernel over the output rows with one float64 accumulator per thread; writes their sum to dw. */
+/** Runs a filter-gradient kernel over the output rows, one float64 accumulator per chunk (added in order); writes the sum to dw. */
 function filterGradient(
   native: NativeKernels, name: 'depthwise_filter_grad' | 'conv_filter_grad', info: tf.backend_util.Conv2DInfo,
   x: tf.TensorInfo, dy: tf.TensorInfo, dw: tf.TensorInfo, weights: number,
 ): void {
-  const parts = native.threads;
   const geometry = writeGeometry(native, info);
-  const accBytes = 8 * weights;
-  const { raw, acc } = native.zeroedAccumulators(parts, weights);
+  const accBytes = 8 * weights, rows = info.batchSize * info.outHeight;
+  const slots = native.reductionSlots(rows, info.outWidth * weights, accBytes);
+  const { raw, acc } = native.zeroedAccumulators(slots, weights);
   try {
     const xOff = native.offset(x), dyOff = native.offset(dy);
-    native.runParts(name, info.batchSize * info.outHeight, info.outWidth * weights,
-      (r0, r1, part) => [geometry, xOff, dyOff, acc + part * accBytes, r0, r1]);
-    native.sumAccumulators(acc, parts, weights, native.offset(dw));
+    native.runReduction(name, rows, slots, accBytes, (r0, r1, slot) => [geometry, xOff, dyOff, acc + slot, r0, r1]);
+    native.sumAccumulators(acc, slots, weights, native.offset(dw));
   } finally {
     native.free(raw);
     native.free(geometry);

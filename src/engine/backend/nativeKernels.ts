@@ -65,6 +65,8 @@ export class NativeKernels {
   readonly fma: boolean;
   /** Calls per kernel, and how many of them were split over two threads (tests and the profile read these). */
   readonly counts = new Map<NativeKernelName, { calls: number; split: number }>();
+  /** Milliseconds this thread has waited for the helper to finish its share of a call (the step profile prints it). */
+  waitedMs = 0;
 
   constructor(private readonly backend: HeapBackend, private readonly memory: WasmMemory, threads: number) {
     const shared = memory.buffer instanceof SharedArrayBuffer;
@@ -118,32 +120,48 @@ export class NativeKernels {
       return;
     }
     counted.split += 1;
-    const template = args(0, count);
-    if (template[template.length - 2] !== 0 || template[template.length - 1] !== count) {
-      throw new Error(`native kernel ${name}: its arguments must end with the range (begin, end)`);
-    }
+    const template = this.rangeTemplate(name, count, args);
     const chunkUnits = Math.max(CHUNK_ALIGN, Math.ceil(Math.max(CHUNK_ELEMENTS / elementsPerUnit, count / MAX_CHUNKS) / CHUNK_ALIGN) * CHUNK_ALIGN);
-    this.helper.share(NATIVE_KERNEL_NAMES.indexOf(name), template, count, chunkUnits, this.fns[name]);
+    this.waitedMs += this.helper.share(NATIVE_KERNEL_NAMES.indexOf(name), template, count, chunkUnits, this.fns[name]);
   }
 
   /**
-   * Runs a kernel over [0, count) as two fixed halves, part 0 on this thread and part 1 on the helper: for kernels that
-   * add into a per-part accumulator (`args(begin, end, part)`), so sums are formed in the same order on every run.
+   * How many accumulator slots a reduction over [0, count) uses (see runReduction): 1 on one thread or for a call too
+   * small to share; else up to MAX_SLOTS, fewer when `slotBytes` each would pass SLOT_BUDGET_BYTES (at least 2). It
+   * depends only on the sizes, so the sums are formed in the same order on every run.
    */
-  runParts(name: NativeKernelName, count: number, elementsPerUnit: number, args: (begin: number, end: number, part: number) => number[]): void {
+  reductionSlots(count: number, elementsPerUnit: number, slotBytes: number): number {
+    if (!this.helper || count < 2 || count * elementsPerUnit < SPLIT_MIN_ELEMENTS) return 1;
+    const wanted = Math.min(MAX_SLOTS, count, Math.floor(SLOT_BUDGET_BYTES / slotBytes), Math.ceil(count * elementsPerUnit / CHUNK_ELEMENTS));
+    const units = Math.ceil(count / Math.max(2, wanted));
+    return Math.ceil(count / units);
+  }
+
+  /**
+   * Runs a kernel that adds into accumulators over [0, count) in `slots` chunks (from reductionSlots): chunk i writes
+   * the slot at byte offset i·slotBytes (`args(begin, end, slotOffset)`, which must end with begin, end), and both
+   * threads claim chunks as they come. The caller adds the slots up in order.
+   */
+  runReduction(
+    name: NativeKernelName, count: number, slots: number, slotBytes: number,
+    args: (begin: number, end: number, slotOffset: number) => number[],
+  ): void {
     const counted = this.count(name);
-    if (!this.helper || count < 2 || count * elementsPerUnit < SPLIT_MIN_ELEMENTS) {
+    if (!this.helper || slots < 2) {
       this.fns[name](...args(0, count, 0));
       return;
     }
     counted.split += 1;
-    const mid = count >> 1;
-    this.helper.start(NATIVE_KERNEL_NAMES.indexOf(name), args(mid, count, 1));
-    try {
-      this.fns[name](...args(0, mid, 0));
-    } finally {
-      this.helper.join();
-    }
+    const template = this.rangeTemplate(name, count, (b, e) => args(b, e, 0));
+    const moved = args(0, count, slotBytes);
+    let slotArgs = 0;
+    moved.forEach((v, i) => {
+      if (v === template[i]) return;
+      if (v - template[i] !== slotBytes) throw new Error(`native kernel ${name}: argument ${i} moves by ${v - template[i]}, not by the slot size`);
+      slotArgs |= 1 << i;
+    });
+    this.waitedMs += this.helper.share(NATIVE_KERNEL_NAMES.indexOf(name), template, count, Math.ceil(count / slots), this.fns[name],
+      slotArgs, slotBytes);
   }
 
   /** `parts` float64 accumulators of n values each, zeroed, at a 16-byte aligned address; free `raw` after use. */
@@ -164,6 +182,15 @@ export class NativeKernels {
     this.run('sum_parts', n, parts, (begin, end) => [acc, parts, n, out, begin, end]);
   }
 
+  /** The arguments for the whole range, checked to end with it (the threads substitute their chunk's range). */
+  private rangeTemplate(name: NativeKernelName, count: number, args: (begin: number, end: number) => number[]): number[] {
+    const template = args(0, count);
+    if (template[template.length - 2] !== 0 || template[template.length - 1] !== count) {
+      throw new Error(`native kernel ${name}: its arguments must end with the range (begin, end)`);
+    }
+    return template;
+  }
+
   private count(name: NativeKernelName): { calls: number; split: number } {
     const counted = this.counts.get(name) ?? { calls: 0, split: 0 };
     this.counts.set(name, counted);
@@ -174,18 +201,19 @@ export class NativeKernels {
 
 /** Shared chunks: about this many elements each (fewer when the kernel is small), at most MAX_CHUNKS, CHUNK_ALIGN units apart. */
 const CHUNK_ELEMENTS = 1 << 15, MAX_CHUNKS = 32, CHUNK_ALIGN = 4;
+/** Reductions: at most MAX_SLOTS per-chunk accumulators, together at most SLOT_BUDGET_BYTES (but always two). */
+const MAX_SLOTS = 16, SLOT_BUDGET_BYTES = 4 << 20;
 
 /**
  * Control words shared with the helper thread. SEQ: call number (the helper sleeps on it). TICKET: (SEQ mod 2²³)·256
  * + the next unclaimed chunk — a chunk is claimed by a compare-exchange that also proves the call is still current, so
- * everything else (MODE, FN, ARGC, the arguments) is read only after a claim. COMPLETED: chunks finished. The
+ * everything else (FN, ARGC, the arguments) is read only after a claim. COMPLETED: chunks finished. The
  * arguments travel separately as float64 (ints and floats alike).
  */
-const SEQ = 0, TICKET = 1, COMPLETED = 2, CHUNKS = 3, MODE = 4, FN = 5, ARGC = 6, COUNT = 7, CHUNK_UNITS = 8, FAILED = 9;
-/** HELPER_CHUNKS: chunks the helper has run since it started (tests read it). */
-const HELPER_CHUNKS = 10, CONTROL_WORDS = 11, MAX_ARGS = 20;
-/** MODE: the helper runs the arguments as given (part 1 of runParts), or shares chunks of the range (run). */
-const FIXED = 0, SHARED = 1;
+const SEQ = 0, TICKET = 1, COMPLETED = 2, CHUNKS = 3, FN = 4, ARGC = 5, COUNT = 6, CHUNK_UNITS = 7, FAILED = 8;
+/** HELPER_CHUNKS: chunks the helper has run since it started (tests read it). SLOT_ARGS (bit i: argument i) and
+ * SLOT_BYTES: arguments that move by chunk·SLOT_BYTES (a reduction's accumulators). */
+const HELPER_CHUNKS = 9, SLOT_ARGS = 10, SLOT_BYTES = 11, CONTROL_WORDS = 12, MAX_ARGS = 20;
 
 /** How long the helper thread polls for the next kernel before it sleeps (~20–50 µs; measured best of 0, 2·10⁴, 10⁵, 4·10⁵: 188 vs 217 ms per 128² step without polling). */
 const SPIN_ITERATIONS = 20000;
@@ -196,21 +224,19 @@ const SPIN_ITERATIONS = 20000;
  */
 const CLAIM_SOURCE = `
 function runChunks(ctrl, argv, fns, seq, isHelper) {
-  const tag = seq & 0x7fffff;
+  const tag = seq & 0x7fffff, args = [];
   for (;;) {
     const ticket = Atomics.load(ctrl, ${TICKET});
     if ((ticket >>> 8) !== tag) return;
     const chunk = ticket & 255;
     if (chunk >= ctrl[${CHUNKS}]) return;
     if (Atomics.compareExchange(ctrl, ${TICKET}, ticket, ticket + 1) !== ticket) continue;
-    const argc = ctrl[${ARGC}];
-    const args = Array.from(argv.subarray(0, argc));
-    if (ctrl[${MODE}] === ${SHARED}) {
-      const units = ctrl[${CHUNK_UNITS}], count = ctrl[${COUNT}];
-      args[argc - 2] = chunk * units;
-      args[argc - 1] = Math.min(count, (chunk + 1) * units);
-    }
-    try { fns[ctrl[${FN}]](...args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
+    const argc = ctrl[${ARGC}], units = ctrl[${CHUNK_UNITS}], slotArgs = ctrl[${SLOT_ARGS}], slotOffset = chunk * ctrl[${SLOT_BYTES}];
+    args.length = argc;
+    for (let i = 0; i < argc; i++) args[i] = (slotArgs >> i) & 1 ? argv[i] + slotOffset : argv[i];
+    args[argc - 2] = chunk * units;
+    args[argc - 1] = Math.min(ctrl[${COUNT}], (chunk + 1) * units);
+    try { fns[ctrl[${FN}]].apply(undefined, args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
     if (isHelper) Atomics.add(ctrl, ${HELPER_CHUNKS}, 1);
     Atomics.add(ctrl, ${COMPLETED}, 1);
     Atomics.notify(ctrl, ${COMPLETED});
@@ -257,11 +283,12 @@ class KernelThread {
   }
 
   /** Publishes a call: `chunks` chunks for the helper (and, when shared, this thread) to claim. */
-  private publish(mode: number, fn: number, args: number[], chunks: number, count = 0, chunkUnits = 0): void {
+  private publish(fn: number, args: number[], chunks: number, count: number, chunkUnits: number, slotArgs: number, slotBytes: number): void {
     if (args.length > MAX_ARGS) throw new Error(`native kernel call with ${args.length} arguments (at most ${MAX_ARGS})`);
     if (chunks > 255) throw new Error(`native kernel call in ${chunks} chunks (at most 255)`);
     const c = this.control;
-    c[MODE] = mode; c[FN] = fn; c[ARGC] = args.length; c[COUNT] = count; c[CHUNK_UNITS] = chunkUnits; c[CHUNKS] = chunks;
+    c[FN] = fn; c[ARGC] = args.length; c[COUNT] = count; c[CHUNK_UNITS] = chunkUnits; c[CHUNKS] = chunks;
+    c[SLOT_ARGS] = slotArgs; c[SLOT_BYTES] = slotBytes;
     this.args.set(args);
     Atomics.store(c, COMPLETED, 0);
     this.seq = (this.seq + 1) & 0x7fffff || 1;
@@ -271,23 +298,15 @@ class KernelThread {
     Atomics.notify(c, SEQ);
   }
 
-  /** Part 1 of a fixed split runs on the helper; the caller runs part 0, then join(). */
-  start(fn: number, args: number[]): void {
-    this.publish(FIXED, fn, args, 1);
-  }
-
-  /** A shared call: both threads claim chunks of [0, count); returns when all have run. */
-  share(fn: number, template: number[], count: number, chunkUnits: number, kernel: KernelFn): void {
+  /** A shared call: both threads claim chunks of [0, count); returns when all have run, with the ms spent waiting. */
+  share(fn: number, template: number[], count: number, chunkUnits: number, kernel: KernelFn, slotArgs = 0, slotBytes = 0): number {
     const chunks = Math.ceil(count / chunkUnits);
-    this.publish(SHARED, fn, template, chunks, count, chunkUnits);
+    this.publish(fn, template, chunks, count, chunkUnits, slotArgs, slotBytes);
     const fns: KernelFn[] = [];
     fns[fn] = kernel;
     while (this.helperFirst && (Atomics.load(this.control, TICKET) & 255) === 0);
-    try {
-      runChunks(this.control, this.args, fns, this.seq, false);
-    } finally {
-      this.join();
-    }
+    runChunks(this.control, this.args, fns, this.seq, false); // a kernel that throws sets FAILED; join reports it
+    return this.join();
   }
 
   /** Chunks (or fixed parts) the helper thread has run so far. */
@@ -295,14 +314,22 @@ class KernelThread {
     return Atomics.load(this.control, HELPER_CHUNKS);
   }
 
-  join(): void {
+  /** Waits until every chunk of the call has run; returns the ms waited (0 when nothing was left). */
+  join(): number {
+    if (Atomics.load(this.control, COMPLETED) >= this.chunks) return this.checkFailed(0);
+    const t0 = performance.now();
     // Spin briefly (the other thread's chunk usually ends soon), then sleep.
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(this.control, COMPLETED);
       if (done >= this.chunks) break;
       if (spins > 2000) Atomics.wait(this.control, COMPLETED, done, 1);
     }
+    return this.checkFailed(performance.now() - t0);
+  }
+
+  private checkFailed(waitedMs: number): number {
     if (Atomics.exchange(this.control, FAILED, 0) !== 0) throw new Error('a native kernel failed (see the kernel arguments: a range outside the tensor?)');
+    return waitedMs;
   }
 }
 

@@ -84,13 +84,13 @@ export function matMulAtBShape(a: tf.TensorInfo, b: tf.TensorInfo): number[] {
 /** out = aᵀ·b for a [M, I] and b [M, J] (or batches of one). */
 export function matMulAtBNative(native: NativeKernels, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo): void {
   const [M, I] = singleMatrix(a)!, J = singleMatrix(b)![1];
-  const parts = native.threads;
   const bytes = 8 * I * J;
-  const { raw, acc } = native.zeroedAccumulators(parts, I * J);
+  const slots = native.reductionSlots(M, I * J, bytes);
+  const { raw, acc } = native.zeroedAccumulators(slots, I * J);
   try {
     const aOff = native.offset(a), bOff = native.offset(b);
-    native.runParts('matmul_at_b', M, I * J, (r0, r1, part) => [aOff, bOff, I, J, acc + part * bytes, r0, r1]);
-    native.sumAccumulators(acc, parts, I * J, native.offset(out));
+    native.runReduction('matmul_at_b', M, slots, bytes, (r0, r1, slot) => [aOff, bOff, I, J, acc + slot, r0, r1]);
+    native.sumAccumulators(acc, slots, I * J, native.offset(out));
   } finally {
     native.free(raw);
   }

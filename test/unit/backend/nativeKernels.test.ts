@@ -375,3 +375,23 @@ test('zero and constant padding of height and width (the stem\'s PadV2), split, 
     assert.equal(differing, 0, `${c.shape} ${JSON.stringify(c.paddings)}: ${differing} elements differ`);
   }
 });
+
+test('reductions (weight gradients, BatchNorm sums) give the same bits whichever thread runs which chunk', async () => {
+  const native = nativeKernelsFor(tf.findBackend('wasm'))!;
+  const helper = native.helperThread;
+  const run = () => tf.tidy(() => {
+    const a = tf.tensor2d(seeded(20000 * 24, 150), [20000, 24]), b = tf.tensor2d(seeded(20000 * 40, 151), [20000, 40]);
+    const x = tf.tensor4d(Float32Array.from(seeded(4 * 30 * 30 * 24, 152), (v) => v * 2 + 1), [4, 30, 30, 24]);
+    const gamma = tf.ones([24]) as tf.Tensor1D, beta = tf.zeros([24]) as tf.Tensor1D;
+    const f = (input: tf.Tensor) => tf.sum(tf.square(batchNormTraining(input, gamma, beta, 1e-3, () => undefined)));
+    return [tf.matMul(a, b, true, false), tf.grad(f)(x)].map((t) => t.dataSync() as Float32Array);
+  });
+  await tf.setBackend('wasm');
+  const results: Float32Array[][] = [];
+  for (const helperFirst of [true, false, true, false]) {
+    if (helper) helper.helperFirst = helperFirst;
+    results.push(run());
+  }
+  if (helper) helper.helperFirst = true;
+  for (const r of results.slice(1)) r.forEach((values, i) => assert.deepEqual(values, results[0][i], `output ${i}`));
+});

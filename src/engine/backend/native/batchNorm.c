@@ -14,7 +14,7 @@ static void zero_floats(float *a, int n) {
  * `acc` is scratch for 2·C floats.
  */
 EXPORT(bn_sums)
-void bn_sums(const float *x, int C, int r0, int r1, const float *shift, double *s1, double *s2, float *acc) {
+void bn_sums(const float *x, int C, const float *shift, double *s1, double *s2, float *acc, int r0, int r1) {
   float *a1 = acc, *a2 = acc + C;
   for (int c = 0; c < C; c++) { s1[c] = 0; s2[c] = 0; }
   for (int b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
@@ -150,8 +150,8 @@ void bn_apply(const float *x, int C, const float *mean, const float *scale, cons
 }
 
 EXPORT(bn_grad_sums)
-void bn_grad_sums(const float *dy, const float *x, int C, int r0, int r1, const float *mean, double *sdy, double *sdyx,
-                  float *acc) {
+void bn_grad_sums(const float *dy, const float *x, int C, const float *mean, double *sdy, double *sdyx, float *acc,
+                  int r0, int r1) {
   grad_sums(dy, x, C, r0, r1, mean, 0, 0, 0, sdy, sdyx, acc);
 }
 
@@ -169,8 +169,8 @@ void bn_apply_act(const float *x, int C, const float *mean, const float *scale, 
 }
 
 EXPORT(bn_act_grad_sums)
-void bn_act_grad_sums(const float *dz, const float *x, int C, int r0, int r1, const float *mean, const float *scale,
-                      const float *beta, int act, double *sdy, double *sdyx, float *acc) {
+void bn_act_grad_sums(const float *dz, const float *x, int C, const float *mean, const float *scale, const float *beta,
+                      int act, double *sdy, double *sdyx, float *acc, int r0, int r1) {
   grad_sums(dz, x, C, r0, r1, mean, scale, beta, act, sdy, sdyx, acc);
 }
 
