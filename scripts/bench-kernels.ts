@@ -66,11 +66,40 @@ const benches: Bench[] = [
     run: ([x, dy]) => run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 144, 1] }) },
   { name: 'DepthwiseBackpropFilter 3×3 s2 144', setup: () => [rand(act), rand([8, 32, 32, 144])],
     run: ([x, dy]) => run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 2, dilations: 1, pad: 'same', filterShape: [3, 3, 144, 1] }) },
+  ...benchModelDepthwise(),
   { name: 'dilated conv2d grad 3×3 d2 [8,16,16,64]→64', setup: () => [rand([8, 16, 16, 64]), rand([3, 3, 64, 64])],
     run: ([x, w]) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', 2)))([x, w]) },
   { name: 'train step: small MobileNetV2/ASPP-like net, batch 8, 64²', setup: () => [rand([8, 64, 64, 3])],
     run: ([x]) => trainStep(x) },
 ];
+
+/**
+ * The bench model's 22 depthwise layers at 128², batch 8 (3×3, 'same'; [size, channels, stride, dilation]), one bench
+ * per kernel running all of them: the sum is what a training step spends in that kernel.
+ */
+function benchModelDepthwise(): Bench[] {
+  const layers = [[64, 24, 1, 1], [64, 96, 2, 1], [32, 144, 1, 1], [32, 144, 2, 1], [16, 144, 1, 1], [16, 144, 1, 1],
+    [16, 144, 2, 1], [8, 288, 1, 1], [8, 288, 1, 1], [8, 288, 1, 1], [8, 288, 1, 1], [8, 432, 1, 1], [8, 432, 1, 1],
+    [8, 432, 1, 1], [8, 720, 1, 2], [8, 720, 1, 2], [8, 720, 1, 2], [8, 240, 1, 6], [8, 240, 1, 12], [8, 240, 1, 18],
+    [32, 176, 1, 1], [32, 128, 1, 1]];
+  // Per layer: x, filter, dy.
+  const setup = () => layers.flatMap(([s, c, stride]) => [rand([8, s, s, c]), rand([3, 3, c, 1]), rand([8, s / stride, s / stride, c])]);
+  const all = (name: string, op: (x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, stride: number, dilation: number) => tf.Tensor): Bench => ({
+    name: `${name}: the bench model's 22 layers, 128², batch 8`,
+    setup,
+    run: (t) => {
+      layers.forEach(([, , stride, dilation], i) => op(t[3 * i], t[3 * i + 1], t[3 * i + 2], stride, dilation).dispose());
+      return tf.scalar(0);
+    },
+  });
+  return [
+    all('DepthwiseConv2dNative', (x, w, _dy, s, d) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s as 1, 'same', 'NHWC', d as 1)),
+    all('DepthwiseBackpropInput', (x, w, dy, s, d) =>
+      run('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { strides: s, dilations: d, pad: 'same', inputShape: x.shape })),
+    all('DepthwiseBackpropFilter', (x, w, dy, s, d) =>
+      run('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: s, dilations: d, pad: 'same', filterShape: w.shape })),
+  ];
+}
 
 let net: tfl.LayersModel | null = null;
 

@@ -30,7 +30,7 @@ try {
     // The module shares the backend's heap: it must not write data segments or use a shadow stack there.
     const sections = execFileSync('llvm-objdump-16', ['-h', out], { encoding: 'utf8' });
     if (/\b(DATA|START)\b/.test(sections)) throw new Error(`${name}: the kernels must not have data or start sections`);
-    const code = execFileSync('llvm-objdump-16', ['-d', out], { encoding: 'utf8' });
+    const code = execFileSync('llvm-objdump-16', ['-d', out], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (/global\.(get|set)/.test(code)) throw new Error(`${name}: a kernel uses the shadow stack (a local array or address-taken local)`);
     encoded[name] = readFileSync(out).toString('base64');
   }

@@ -107,6 +107,12 @@ const depthwise = [
   { x: [2, 33, 31, 20], f: [3, 3, 20, 1], s: 1, d: 1 },
   { x: [2, 32, 32, 18], f: [3, 3, 18, 1], s: 2, d: 1 },
   { x: [2, 30, 30, 24], f: [3, 3, 24, 1], s: 1, d: 2 },
+  // Shapes the kernels special-case: an odd run of interior columns (pixel pairs and a single one) with 16-channel
+  // blocks and a 4-channel rest; an image narrower than the dilated filter; filters other than 3 wide; stride 3.
+  { x: [3, 17, 17, 36], f: [3, 3, 36, 1], s: 1, d: 1 },
+  { x: [10, 9, 7, 13], f: [3, 3, 13, 1], s: 1, d: 4 },
+  { x: [10, 16, 15, 7], f: [5, 3, 7, 1], s: 2, d: 1 },
+  { x: [12, 11, 13, 21], f: [3, 5, 21, 1], s: 3, d: 1 },
 ];
 
 for (const c of depthwise) {
@@ -315,6 +321,24 @@ test('depthwise convolution forward (plain, strided, dilated, fused with bias an
     const [actual] = await onWasmNative('depthwise_forward', run);
     const err = relativeError(actual, expected.values);
     assert.ok(err <= TOLERANCE, `${name}: relative error ${err}`);
+  }
+});
+
+test('depthwise convolution forward on shapes the kernel special-cases, split, against cpu', async () => {
+  const cases: [number[], number[], number, number][] = [
+    [[3, 17, 17, 36], [3, 3, 36, 1], 1, 1], // pixel pairs and a single interior pixel, 16-channel blocks and a rest
+    [[10, 9, 7, 13], [3, 3, 13, 1], 1, 4], // narrower than the dilated filter: no interior at all
+    [[10, 16, 15, 7], [5, 3, 7, 1], 2, 1],
+    [[12, 11, 13, 21], [3, 5, 21, 1], 3, 1],
+  ];
+  for (const [shape, filterShape, stride, dilation] of cases) {
+    const x = seeded(size(shape), 114), w = seeded(size(filterShape), 115);
+    const run = () => tf.depthwiseConv2d(tf.tensor4d(x, shape as [number, number, number, number]),
+      tf.tensor4d(w, filterShape as [number, number, number, number]), stride as 1, 'same', 'NHWC', dilation as 1);
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('depthwise_forward', run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `x ${shape} filter ${filterShape} stride ${stride} dilation ${dilation}: relative error ${err}`);
   }
 });
 
