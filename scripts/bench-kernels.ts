@@ -185,7 +185,7 @@ async function profileStep(): Promise<void> {
   const kernelMs = rows.reduce((a, r) => a + r.ms, 0) / reps;
   console.log(`bench model ${size}², batch ${batch}, ${inferOnly ? 'inference' : 'training'}, ${report.name}${report.threads ? ` ${report.threads} thread(s)` : ''}: ` +
     `${total.toFixed(0)} ms per step (mean of ${reps}; median ${median(stepMs).toFixed(0)}), kernels ${kernelMs.toFixed(0)} ms, ` +
-    `outside kernels ${(total - kernelMs).toFixed(0)} ms`);
+    `outside kernels ${(total - kernelMs).toFixed(0)} ms, ${rows.reduce((a, r) => a + r.calls, 0) / reps} kernel calls`);
   const phases = new Map<string, number>();
   for (const r of rows) phases.set(r.phase, (phases.get(r.phase) ?? 0) + r.ms / reps);
   console.log([...phases].map(([p, ms]) => `${p} ${ms.toFixed(0)} ms`).join(', '));
