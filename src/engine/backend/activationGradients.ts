@@ -90,13 +90,12 @@ function patchLayersRelu6(): void {
 
 /**
  * A tensor that a fused BatchNorm+activation op already activated (models/batchNormTraining.ts) passes through the
- * activation layer as it is, instead of being activated twice (no kernel, no tape node; the fused op only runs while
- * gradients are recorded, when tfjs-layers keeps every intermediate tensor).
+ * activation layer as a clone (which shares its data on wasm) instead of being activated twice.
  */
 function patchLayersActivation(name: FusableActivation, activate: (x: tf.Tensor) => tf.Tensor): void {
   const layer = tfl.layers.activation({ activation: name }) as unknown as { activation: { apply(x: tf.Tensor): tf.Tensor } };
   const proto = Object.getPrototypeOf(layer.activation) as { apply(x: tf.Tensor): tf.Tensor };
-  proto.apply = (x: tf.Tensor) => (activationAlreadyApplied(x, name) ? x : activate(x));
+  proto.apply = (x: tf.Tensor) => (activationAlreadyApplied(x, name) ? tf.clone(x) : activate(x));
 }
 
 let registered = false;
