@@ -1,7 +1,7 @@
 // Micro-benchmark: milliseconds per kernel for training-sized tensors on the chosen backend.
 // Run: node --import tsx scripts/bench-kernels.ts [--backend wasm|cpu] [--threads N] [--reps N] [--filter regex]
 // On wasm each line shows SegScope's kernels and, in brackets, the stock tfjs-backend-wasm ones, timed alternately.
-// With --step [--size 128] [--batch 8]: a per-kernel profile of training steps of the bench model (the recipe of
+// With --step [--size 128] [--batch 8] [--all]: a per-kernel profile of training steps of the bench model (the recipe of
 // `segscope bench`), split into forward, backward and optimizer, as a markdown table.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -191,7 +191,7 @@ async function profileStep(): Promise<void> {
   console.log([...phases].map(([p, ms]) => `${p} ${ms.toFixed(0)} ms`).join(', '));
   if (native) console.log(`SegScope kernels: ${native.fma ? 'fused multiply-add' : 'plain multiply and add'}; this thread waited ${((native.waitedMs - waitedBefore) / reps).toFixed(1)} ms per step for the helper thread's share`);
   console.log('\n| kernel | phase | calls/step | ms/step | % of step |\n|---|---|---|---|---|');
-  for (const r of rows.filter((row) => row.ms / reps >= 0.5)) {
+  for (const r of rows.filter((row) => row.ms / reps >= (process.argv.includes("--all") ? 0 : 0.5))) {
     console.log(`| ${r.kernel} | ${r.phase} | ${r.calls / reps} | ${(r.ms / reps).toFixed(1)} | ${(100 * r.ms / reps / total).toFixed(1)} |`);
   }
   tf.dispose([x, y]);
