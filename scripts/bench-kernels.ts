@@ -191,7 +191,7 @@ async function profileStep(): Promise<void> {
   console.log([...phases].map(([p, ms]) => `${p} ${ms.toFixed(0)} ms`).join(', '));
   if (native) console.log(`SegScope kernels: ${native.fma ? 'fused multiply-add' : 'plain multiply and add'}; this thread waited ${((native.waitedMs - waitedBefore) / reps).toFixed(1)} ms per step for the helper thread's share`);
   console.log('\n| kernel | phase | calls/step | ms/step | % of step |\n|---|---|---|---|---|');
-  for (const r of rows.filter((row) => row.ms / reps >= (process.argv.includes("--all") ? 0 : 0.5))) {
+  for (const r of rows.filter((row) => row.ms / reps >= (process.argv.includes('--all') ? 0 : 0.5))) {
     console.log(`| ${r.kernel} | ${r.phase} | ${r.calls / reps} | ${(r.ms / reps).toFixed(1)} | ${(100 * r.ms / reps / total).toFixed(1)} |`);
   }
   tf.dispose([x, y]);
