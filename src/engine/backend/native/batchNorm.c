@@ -9,14 +9,11 @@ static void zero_floats(float *a, int n) {
 }
 
 /*
- * Batch-norm statistics of rows [r0, r1) of x ([rows, C], channels last), shifted by `shift` (each channel's first
- * value, so the variance is stable when |mean| ≫ std): s1 = Σ (x − shift), s2 = Σ (x − shift)², float64, overwritten.
- * `acc` is scratch for 2·C floats.
+ * Adds the shifted sums of rows [r0, r1) of x ([rows, C], channels last) into s1 += Σ (x − shift), s2 += Σ (x − shift)²
+ * (float64), summing blocks of rows in float32 first. `acc` is scratch for 2·C floats.
  */
-EXPORT(bn_sums)
-void bn_sums(const float *x, int C, const float *shift, double *s1, double *s2, float *acc, int r0, int r1) {
+static void add_shifted_sums(const float *x, int C, int r0, int r1, const float *shift, double *s1, double *s2, float *acc) {
   float *a1 = acc, *a2 = acc + C;
-  for (int c = 0; c < C; c++) { s1[c] = 0; s2[c] = 0; }
   for (int b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
     int b1 = b0 + BLOCK_ROWS < r1 ? b0 + BLOCK_ROWS : r1;
     zero_floats(acc, 2 * C);
@@ -35,6 +32,37 @@ void bn_sums(const float *x, int C, const float *shift, double *s1, double *s2, 
       }
     }
     for (int c = 0; c < C; c++) { s1[c] += a1[c]; s2[c] += a2[c]; }
+  }
+}
+
+/*
+ * Batch-norm statistics of rows [r0, r1) of x ([rows, C], channels last), shifted by `shift` (each channel's first
+ * value, so the variance is stable when |mean| ≫ std): s1 = Σ (x − shift), s2 = Σ (x − shift)², float64, overwritten.
+ * `acc` is scratch for 2·C floats.
+ */
+EXPORT(bn_sums)
+void bn_sums(const float *x, int C, const float *shift, double *s1, double *s2, float *acc, int r0, int r1) {
+  for (int c = 0; c < C; c++) { s1[c] = 0; s2[c] = 0; }
+  add_shifted_sums(x, C, r0, r1, shift, s1, s2, acc);
+}
+
+/* Rows of a product per tile whose statistics are summed while the tile is still in cache. */
+#define SUMS_TILE_ROWS 64
+
+/*
+ * A 1×1 convolution's product out = a·b for rows [r0, r1) (matmul_a_b) and, tile by tile while the rows are in cache,
+ * the batch-norm sums of those rows shifted by their first row: shift = out[r0], s1 = Σ (out − shift), s2 = Σ (out −
+ * shift)², float64, overwritten. The BatchNorm after the convolution then needs no pass of its own over out.
+ */
+EXPORT(matmul_a_b_sums)
+void matmul_a_b_sums(const float *a, const float *b, int K, int N, float *out, float *shift, double *s1, double *s2,
+                     float *acc, int r0, int r1) {
+  for (int c = 0; c < N; c++) { s1[c] = 0; s2[c] = 0; }
+  for (int t0 = r0; t0 < r1; t0 += SUMS_TILE_ROWS) {
+    const int t1 = t0 + SUMS_TILE_ROWS < r1 ? t0 + SUMS_TILE_ROWS : r1;
+    matmul_a_b(a, b, K, N, out, t0, t1);
+    if (t0 == r0) for (int c = 0; c < N; c++) shift[c] = out[(long)r0 * N + c];
+    add_shifted_sums(out, N, t0, t1, shift, s1, s2, acc);
   }
 }
 
