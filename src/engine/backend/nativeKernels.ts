@@ -12,7 +12,7 @@ import { threadsFromEnv } from './threadsFromEnv';
 export const NATIVE_KERNEL_NAMES = [
   'relu_grad', 'relu6_grad', 'bn_sums', 'bn_apply', 'bn_grad_sums', 'bn_grad_apply',
   'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'conv_filter_grad', 'adam_update',
-  'softmax_ce_grad', 'relu_forward', 'relu6_forward', 'matmul_a_b', 'bias_activation', 'depthwise_forward',
+  'softmax_ce', 'relu_forward', 'relu6_forward', 'matmul_a_b', 'bias_activation', 'depthwise_forward',
   'resize_bilinear_grad', 'copy_rows', 'bn_apply_act', 'bn_act_grad_sums', 'bn_act_grad_apply', 'pad_hw',
   'zero_doubles', 'sum_parts', 'resize_bilinear', 'matmul_a_b_sums',
 ] as const;

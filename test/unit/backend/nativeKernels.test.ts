@@ -235,32 +235,109 @@ async function onWasmNativeUnsplit(work: () => tf.Tensor) {
   return tf.tidy(() => [work().dataSync() as Float32Array]);
 }
 
-test('softmax cross-entropy gradient, split, with class weights, ignored and out-of-range labels', async () => {
-  const [N, H, W, C] = [2, 48, 48, 21];
-  const logits = Float32Array.from(seeded(N * H * W * C, 71), (v) => v * 4);
-  const labels = Int32Array.from(seeded(N * H * W, 72), (v, i) => (i % 13 === 0 ? 255 : i % 29 === 0 ? 40 : Math.floor((v + 1) * 10.5)));
-  const weights = Array.from({ length: C }, (_, c) => 0.5 + c / C);
-  // Reference: the same maths op by op (log-softmax, weighted mean over valid pixels), on cpu.
-  const reference = () => tf.tidy(() => {
+/** Weighted mean of −log softmax(z)_y over the valid pixels, op by op, and its gradient (cpu reference): [loss, ...grad]. */
+function softmaxCrossEntropyReference(logits: Float32Array, labels: Int32Array, shape: number[], weights?: number[]) {
+  const [N, H, W, C] = shape;
+  return tf.tidy(() => {
     const z = tf.variable(tf.tensor4d(logits, [N, H, W, C]));
     const y = tf.tensor3d(labels, [N, H, W], 'int32');
-    const valid = tf.logicalAnd(tf.notEqual(y, 255), tf.less(y, C));
-    const w = tf.mul(tf.gather(tf.tensor1d(weights), tf.where(valid, y, tf.zerosLike(y))), tf.cast(valid, 'float32'));
-    const f = () => tf.div(tf.neg(tf.sum(tf.mul(w, tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(tf.where(valid, y, tf.zerosLike(y)), C)), -1)))), tf.sum(w)) as tf.Scalar;
+    const valid = tf.logicalAnd(tf.logicalAnd(tf.notEqual(y, 255), tf.less(y, C)), tf.greaterEqual(y, 0));
+    const safe = tf.where(valid, y, tf.zerosLike(y));
+    const w = tf.mul(tf.gather(tf.tensor1d(weights ?? new Array(C).fill(1)), safe), tf.cast(valid, 'float32'));
+    const f = () => tf.div(tf.neg(tf.sum(tf.mul(w, tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(safe, C)), -1)))), tf.maximum(tf.sum(w), 1e-12)) as tf.Scalar;
     const { value, grads } = tf.variableGrads(f, [z]);
     const out = tf.concat([tf.reshape(value, [1]), tf.reshape(grads[z.name], [-1])]);
     z.dispose();
     return out;
   });
-  const expected = await onBackend('cpu', reference);
-  const [actual] = await onWasmNative('softmax_ce_grad', () => {
-    const z = tf.tensor4d(logits, [N, H, W, C]);
-    const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => fusedSoftmaxCrossEntropy(tf.tensor3d(labels, [N, H, W], 'int32'), t as tf.Tensor4D, 255, weights))(z);
-    return tf.concat([tf.reshape(value, [1]), tf.reshape(grad, [-1])]);
+}
+
+/** The fused loss and its gradient on wasm, as [loss, ...grad]. */
+function fusedLossAndGrad(logits: Float32Array, labels: Int32Array, shape: number[], weights?: number[]) {
+  const [N, H, W, C] = shape;
+  const z = tf.tensor4d(logits, [N, H, W, C]);
+  const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => fusedSoftmaxCrossEntropy(tf.tensor3d(labels, [N, H, W], 'int32'), t as tf.Tensor4D, 255, weights))(z);
+  return tf.concat([tf.reshape(value, [1]), tf.reshape(grad, [-1])]);
+}
+
+/** Labels: class from the seed, every 13th pixel ignored, every 29th out of range (C + 19), every 31st negative. */
+function mixedLabels(pixels: number, C: number, seed: number): Int32Array {
+  return Int32Array.from(seeded(pixels, seed), (v, i) =>
+    (i % 13 === 0 ? 255 : i % 29 === 0 ? C + 19 : i % 31 === 0 ? -3 : Math.min(C - 1, Math.floor((v + 1) / 2 * C))));
+}
+
+// Shapes large enough to split over two threads (pixels·C ≥ 65536); odd pixel counts give halves that are not whole
+// groups of four rows; C = 21 and 19 take the four-rows-at-a-time path, the others the row-by-row one.
+const softmaxCases: { name: string; shape: number[]; scale: number; weights?: boolean; labels?: (logits: Float32Array, pixels: number, C: number) => Int32Array }[] = [
+  { name: 'C 21, class weights, ignored, out-of-range and negative labels', shape: [2, 48, 48, 21], scale: 4, weights: true },
+  { name: 'C 21, odd pixel count (halves 2043 and 2044 rows)', shape: [1, 61, 67, 21], scale: 4 },
+  { name: 'C 21, logits ±80: float32 softmax underflows', shape: [1, 61, 67, 21], scale: 80, weights: true },
+  { name: 'C 21, every label the row\'s smallest logit: its probability underflows', shape: [1, 61, 67, 21], scale: 60,
+    labels: (logits, pixels, C) => Int32Array.from({ length: pixels }, (_, p) => {
+      let min = 0;
+      for (let c = 1; c < C; c++) if (logits[p * C + c] < logits[p * C + min]) min = c;
+      return min;
+    }) },
+  { name: 'C 19, odd pixel count', shape: [1, 59, 63, 19], scale: 6, weights: true },
+  { name: 'C 5 (row by row), odd pixel count', shape: [1, 117, 115, 5], scale: 6, weights: true },
+  { name: 'C 3 (fewer classes than a vector)', shape: [1, 149, 151, 3], scale: 30 },
+  { name: 'C 150 (ADE20K)', shape: [1, 23, 21, 150], scale: 8, weights: true },
+];
+
+for (const c of softmaxCases) {
+  test(`fused softmax cross-entropy, split, loss and gradient vs cpu: ${c.name}`, async () => {
+    const [N, H, W, C] = c.shape, pixels = N * H * W;
+    const logits = Float32Array.from(seeded(pixels * C, 71), (v) => v * c.scale);
+    const labels = c.labels ? c.labels(logits, pixels, C) : mixedLabels(pixels, C, 72);
+    const weights = c.weights ? Array.from({ length: C }, (_, k) => 0.5 + k / C) : undefined;
+    const expected = await onBackend('cpu', () => softmaxCrossEntropyReference(logits, labels, c.shape, weights));
+    const [actual] = await onWasmNative('softmax_ce', () => fusedLossAndGrad(logits, labels, c.shape, weights));
+    assert.ok(actual.every(Number.isFinite), 'loss and gradient finite');
+    const err = relativeError(actual.subarray(1), expected.values.subarray(1));
+    assert.ok(err <= TOLERANCE, `gradient: relative error ${err}`);
+    assert.ok(Math.abs(actual[0] - expected.values[0]) <= 1e-5 * Math.abs(expected.values[0]), `loss ${actual[0]} vs ${expected.values[0]}`);
+    // Ignored pixels get exactly 0.
+    for (let p = 0; p < pixels; p++) {
+      if (labels[p] >= 0 && labels[p] < C && labels[p] !== 255) continue;
+      for (let k = 0; k < C; k++) assert.equal(actual[1 + p * C + k], 0, `pixel ${p} (label ${labels[p]}) class ${k}`);
+    }
   });
-  const err = relativeError(actual.subarray(1), expected.values.subarray(1));
-  assert.ok(err <= TOLERANCE, `gradient: relative error ${err}`);
-  assert.ok(Math.abs(actual[0] - expected.values[0]) <= 1e-5 * Math.abs(expected.values[0]), `loss ${actual[0]} vs ${expected.values[0]}`);
+}
+
+test('fused softmax cross-entropy, split: a batch of ignored pixels only has loss 0 and a zero gradient', async () => {
+  const shape = [2, 40, 40, 21], pixels = 3200;
+  const logits = Float32Array.from(seeded(pixels * 21, 73), (v) => v * 5);
+  const labels = Int32Array.from({ length: pixels }, (_, i) => (i % 3 === 0 ? 21 : 255));
+  for (const weights of [undefined, Array.from({ length: 21 }, (_, k) => 1 + k)]) {
+    const [actual] = await onWasmNative('softmax_ce', () => fusedLossAndGrad(logits, labels, shape, weights));
+    assert.equal(actual[0], 0);
+    assert.ok(actual.every((v) => v === 0), 'zero gradient');
+  }
+});
+
+test('fused softmax cross-entropy, split: the same loss bits and gradient on every run', async () => {
+  const shape = [1, 61, 67, 21], pixels = 61 * 67;
+  const logits = Float32Array.from(seeded(pixels * 21, 74), (v) => v * 7);
+  const labels = mixedLabels(pixels, 21, 75);
+  const weights = Array.from({ length: 21 }, (_, k) => 0.25 + k / 7);
+  const runs: Float32Array[] = [];
+  for (let i = 0; i < 5; i++) runs.push((await onWasmNative('softmax_ce', () => fusedLossAndGrad(logits, labels, shape, weights)))[0]);
+  for (const run of runs.slice(1)) {
+    assert.ok(Object.is(run[0], runs[0][0]), `loss ${run[0]} vs ${runs[0][0]}`);
+    assert.deepEqual(run, runs[0]);
+  }
+});
+
+test('fused softmax cross-entropy, split: NaN logits make the loss NaN, unless the pixel is ignored', async () => {
+  const shape = [1, 61, 67, 21], pixels = 61 * 67;
+  const logits = Float32Array.from(seeded(pixels * 21, 76), (v) => v * 3);
+  const labels = mixedLabels(pixels, 21, 77);
+  const ignored = labels.indexOf(255), counted = labels.findIndex((y) => y === 4);
+  const withNaN = (p: number) => Float32Array.from(logits, (v, i) => (i === p * 21 + 7 ? NaN : v));
+  const [clean] = await onWasmNative('softmax_ce', () => fusedLossAndGrad(withNaN(ignored), labels, shape));
+  assert.ok(Number.isFinite(clean[0]) && clean.subarray(1 + ignored * 21, 1 + (ignored + 1) * 21).every((v) => v === 0));
+  const [poisoned] = await onWasmNative('softmax_ce', () => fusedLossAndGrad(withNaN(counted), labels, shape));
+  assert.ok(Number.isNaN(poisoned[0]));
 });
 
 test('ReLU and ReLU6 forward, split, keep NaN and clip at 0 and 6 exactly like cpu', async () => {

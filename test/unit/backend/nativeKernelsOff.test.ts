@@ -7,6 +7,7 @@ import { initBackend } from '../../../src/engine/backend';
 import type { BackendReport } from '../../../src/protocol/runFolder';
 import { nativeKernelsFor } from '../../../src/engine/backend/nativeKernels';
 import { batchNormTraining } from '../../../src/engine/models';
+import { fusedSoftmaxCrossEntropy } from '../../../src/engine/losses/softmaxCrossEntropy';
 import { onBackend, relativeError, seeded, size } from './helpers';
 
 process.env.SEGSCOPE_NATIVE_KERNELS = '0';
@@ -39,4 +40,28 @@ test('BatchNorm, activation, depthwise, transpose and Aᵀ·B fallbacks agree wi
   const actual = await onBackend('wasm', () => tf.tidy(run));
   const err = relativeError(actual.values, expected.values);
   assert.ok(err <= 1e-4, `relative error ${err}`);
+});
+
+test('fused softmax cross-entropy falls back to wasm Softmax and the JavaScript loss, and agrees with cpu', async () => {
+  const [N, H, W, C] = [2, 9, 7, 21];
+  const logits = Float32Array.from(seeded(N * H * W * C, 6), (v) => v * 40);
+  const labels = Int32Array.from(seeded(N * H * W, 7), (v, i) => (i % 5 === 0 ? 255 : i % 9 === 0 ? C : Math.floor((v + 1) / 2 * C) % C));
+  const weights = Array.from({ length: C }, (_, k) => 0.5 + k / C);
+  const run = (fused: boolean) => () => tf.tidy(() => {
+    const y = tf.tensor3d(labels, [N, H, W], 'int32');
+    const loss = (z: tf.Tensor) => {
+      if (fused) return fusedSoftmaxCrossEntropy(y, z as tf.Tensor4D, 255, weights);
+      const valid = tf.logicalAnd(tf.notEqual(y, 255), tf.less(y, C));
+      const safe = tf.where(valid, y, tf.zerosLike(y));
+      const w = tf.mul(tf.gather(tf.tensor1d(weights), safe), tf.cast(valid, 'float32'));
+      return tf.div(tf.neg(tf.sum(tf.mul(w, tf.sum(tf.mul(tf.logSoftmax(z), tf.oneHot(safe, C)), -1)))), tf.sum(w)) as tf.Scalar;
+    };
+    const { value, grad } = tf.valueAndGrad(loss)(tf.tensor4d(logits, [N, H, W, C]));
+    return tf.concat([tf.reshape(value, [1]), tf.reshape(grad, [-1])]);
+  });
+  const expected = await onBackend('cpu', run(false));
+  const actual = await onBackend('wasm', run(true));
+  assert.ok(Math.abs(actual.values[0] - expected.values[0]) <= 1e-5 * Math.abs(expected.values[0]), `loss ${actual.values[0]} vs ${expected.values[0]}`);
+  const err = relativeError(actual.values.subarray(1), expected.values.subarray(1));
+  assert.ok(err <= 1e-4, `gradient: relative error ${err}`);
 });

@@ -64,3 +64,18 @@ for (const c of cases) {
     }
   });
 }
+
+test('fused softmax cross-entropy: the gradient of a multiple of the loss is that multiple of the gradient, without leaks', async () => {
+  await tf.setBackend('wasm');
+  const shape: [number, number, number, number] = [1, 5, 7, 21];
+  const logits = tf.tensor4d(seeded(5 * 7 * 21, 12), shape);
+  const y = tf.tensor3d(labelsFor(35, 21, 13, false), [1, 5, 7], 'int32');
+  const loss = makeLoss(base, { numClasses: 21, ignoreLabel: VOID });
+  const before = tf.memory().numTensors;
+  const once = tf.grad((x: tf.Tensor) => loss(y, x as tf.Tensor4D))(logits);
+  const scaled = tf.grad((x: tf.Tensor) => tf.mul(loss(y, x as tf.Tensor4D), 2.5))(logits);
+  assert.equal(tf.memory().numTensors, before + 2);
+  const expected = tf.mul(once, 2.5);
+  assert.deepEqual(scaled.dataSync(), expected.dataSync());
+  tf.dispose([logits, y, once, scaled, expected]);
+});
