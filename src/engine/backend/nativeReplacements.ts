@@ -13,7 +13,7 @@ import { makeOutput } from './wasmHeap';
 /** Kernel names replaced here, in registration order. */
 export const NATIVE_REPLACED_KERNELS = [
   'FusedBatchNorm', 'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'ResizeBilinearGrad',
-  'ResizeBilinear', 'Relu', 'Relu6', 'Concat', 'PadV2',
+  'ResizeBilinear', 'Relu', 'Relu6', 'Concat', 'PadV2', 'Add',
 ] as const;
 
 /** 32-bit tensors whose channels (last axis) are copied row by row. */
@@ -195,6 +195,21 @@ export function nativeReplacements(stock: (name: string) => tf.KernelConfig): tf
         native.run('pad_hw', N * OH, OW * C, (r0, r1) => [xOff, H, W, C, OH, OW, paddings[1][0], paddings[2][0], value, yOff, r0, r1]);
       }
       return y;
+    },
+  });
+
+  /** Additions of two float32 tensors of one shape (residual connections; gradients summed over a tensor's consumers). */
+  list.push({
+    kernelName: 'Add', backendName: 'wasm',
+    kernelFunc: (args) => {
+      const a = args.inputs.a as tf.TensorInfo, b = args.inputs.b as tf.TensorInfo;
+      const native = nativeKernelsFor(args.backend);
+      if (!native || a.dtype !== 'float32' || b.dtype !== 'float32' || !tf.util.arraysEqual(a.shape, b.shape)) return stock('Add').kernelFunc(args);
+      const out = makeOutput(args.backend, a.shape, 'float32');
+      const aOff = native.offset(a), bOff = native.offset(b), outOff = native.offset(out);
+      const n = tf.util.sizeFromShape(a.shape);
+      if (n > 0) native.run('add_arrays', n, 1, (begin, end) => [aOff, bOff, outOff, begin, end]);
+      return out;
     },
   });
   return list;

@@ -532,3 +532,17 @@ test('a 1×1 convolution sums its output for the training BatchNorm after it (no
     assert.ok(err <= TOLERANCE, `${shape} → ${C}, offset ${offset}: relative error ${err}`);
   }
 });
+
+test('addition of same-shape float32 tensors, split, bit for bit as cpu; broadcasts and int32 fall back', async () => {
+  const shape = [4, 32, 32, 24];
+  const a = seeded(size(shape), 170), b = seeded(size(shape), 171);
+  const run = () => tf.add(tf.tensor(a, shape), tf.tensor(b, shape));
+  const expected = await onBackend('cpu', run);
+  const [actual] = await onWasmNative('add_arrays', run);
+  assert.deepEqual(actual, expected.values);
+  const others = () => tf.concat([tf.reshape(tf.add(tf.tensor(a, shape), tf.tensor(b.slice(0, 24), [24])), [-1]),
+    tf.cast(tf.reshape(tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.tensor([4, 5, 6], [3], 'int32')), [-1]), 'float32')]);
+  const expectedOthers = await onBackend('cpu', others);
+  const actualOthers = await onBackend('wasm', others);
+  assert.ok(relativeError(actualOthers.values, expectedOthers.values) <= TOLERANCE);
+});

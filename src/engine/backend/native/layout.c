@@ -100,3 +100,11 @@ void sum_parts(const double *acc, int parts, int n, float *out, int begin, int e
     out[i] = (float)s;
   }
 }
+
+/* out = a + b for elements [begin, end) of two tensors of the same shape (residual additions, summed gradients). */
+EXPORT(add_arrays)
+void add_arrays(const float *a, const float *b, float *out, int begin, int end) {
+  int i = begin;
+  for (; i + 4 <= end; i += 4) wasm_v128_store(out + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+  for (; i < end; i++) out[i] = a[i] + b[i];
+}
