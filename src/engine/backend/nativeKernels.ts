@@ -14,7 +14,7 @@ export const NATIVE_KERNEL_NAMES = [
   'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'conv_filter_grad', 'adam_update',
   'softmax_ce', 'relu_forward', 'relu6_forward', 'matmul_a_b', 'bias_activation', 'depthwise_forward',
   'resize_bilinear_grad', 'copy_rows', 'bn_apply_act', 'bn_act_grad_sums', 'bn_act_grad_apply', 'pad_hw',
-  'zero_doubles', 'sum_parts', 'resize_bilinear', 'matmul_a_b_sums', 'add_arrays',
+  'zero_doubles', 'sum_parts', 'resize_bilinear', 'matmul_a_b_sums', 'add_arrays', 'pack_b',
 ] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 type KernelFn = (...args: number[]) => void;
@@ -40,22 +40,24 @@ interface HeapBackend extends WasmBackendInternals {
 }
 
 /**
- * The compiled kernels: the fused multiply-add build where the engine accepts relaxed SIMD (Node 20's V8 needs its
- * flag, set here before compiling; newer engines have it on), else the plain one. SEGSCOPE_FMA=0 forces the plain one.
+ * The compiled kernels: the fused multiply-add build where the engine accepts relaxed SIMD (newer engines have it on;
+ * Node 20's V8 needs its flag, set here only when the first compile fails), else the plain one. SEGSCOPE_FMA=0 forces
+ * the plain one.
  */
 function compileKernels(shared: boolean): { module: WasmModule; fma: boolean } {
-  const plain = () => new WebAssemblyApi.Module(Buffer.from(shared ? SHARED_MEMORY_KERNELS : PLAIN_MEMORY_KERNELS, 'base64'));
+  const compile = (base64: string) => new WebAssemblyApi.Module(Buffer.from(base64, 'base64'));
+  const plain = () => compile(shared ? SHARED_MEMORY_KERNELS : PLAIN_MEMORY_KERNELS);
   if (process.env.SEGSCOPE_FMA === '0') return { module: plain(), fma: false };
-  try {
-    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  } catch {
-    // an engine without the flag: relaxed SIMD is either on already or not there (the compile below tells)
+  const fma = shared ? SHARED_MEMORY_KERNELS_FMA : PLAIN_MEMORY_KERNELS_FMA;
+  for (const flag of [null, '--experimental-wasm-relaxed-simd']) {
+    try {
+      if (flag) v8.setFlagsFromString(flag);
+      return { module: compile(fma), fma: true };
+    } catch {
+      // not accepted (yet): try with the flag, then fall back to the plain build
+    }
   }
-  try {
-    return { module: new WebAssemblyApi.Module(Buffer.from(shared ? SHARED_MEMORY_KERNELS_FMA : PLAIN_MEMORY_KERNELS_FMA, 'base64')), fma: true };
-  } catch {
-    return { module: plain(), fma: false };
-  }
+  return { module: plain(), fma: false };
 }
 
 export class NativeKernels {
@@ -139,29 +141,30 @@ export class NativeKernels {
 
   /**
    * Runs a kernel that adds into accumulators over [0, count) in `slots` chunks (from reductionSlots): chunk i writes
-   * the slot at byte offset i·slotBytes (`args(begin, end, slotOffset)`, which must end with begin, end), and both
-   * threads claim chunks as they come. The caller adds the slots up in order.
+   * the slot at byte offset i·slotBytes, and both threads claim chunks as they come. With `threadBytes`, arguments that
+   * move by the thread offset point at per-thread scratch (thread 0 this one, 1 the helper; 2·threadBytes in all).
+   * `args(begin, end, slotOffset, threadOffset)` must end with begin, end. The caller adds the slots up in order.
    */
   runReduction(
     name: NativeKernelName, count: number, slots: number, slotBytes: number,
-    args: (begin: number, end: number, slotOffset: number) => number[],
+    args: (begin: number, end: number, slotOffset: number, threadOffset: number) => number[], threadBytes = 0,
   ): void {
     const counted = this.count(name);
     if (!this.helper || slots < 2) {
-      this.fns[name](...args(0, count, 0));
+      this.fns[name](...args(0, count, 0, 0));
       return;
     }
     counted.split += 1;
-    const template = this.rangeTemplate(name, count, (b, e) => args(b, e, 0));
-    const moved = args(0, count, slotBytes);
-    let slotArgs = 0;
-    moved.forEach((v, i) => {
-      if (v === template[i]) return;
-      if (v - template[i] !== slotBytes) throw new Error(`native kernel ${name}: argument ${i} moves by ${v - template[i]}, not by the slot size`);
-      slotArgs |= 1 << i;
-    });
+    const template = this.rangeTemplate(name, count, (b, e) => args(b, e, 0, 0));
+    const moving = (moved: number[], by: number, what: string) => moved.reduce((mask, v, i) => {
+      if (v === template[i]) return mask;
+      if (v - template[i] !== by) throw new Error(`native kernel ${name}: argument ${i} moves by ${v - template[i]}, not by the ${what}`);
+      return mask | (1 << i);
+    }, 0);
+    const slotArgs = moving(args(0, count, slotBytes, 0), slotBytes, 'slot size');
+    const threadArgs = threadBytes > 0 ? moving(args(0, count, 0, threadBytes), threadBytes, 'thread scratch size') : 0;
     this.waitedMs += this.helper.share(NATIVE_KERNEL_NAMES.indexOf(name), template, count, Math.ceil(count / slots), this.fns[name],
-      slotArgs, slotBytes);
+      { slotArgs, slotBytes, threadArgs, threadBytes });
   }
 
   /** `parts` float64 accumulators of n values each, zeroed, at a 16-byte aligned address; free `raw` after use. */
@@ -212,8 +215,9 @@ const MAX_SLOTS = 16, SLOT_BUDGET_BYTES = 4 << 20;
  */
 const SEQ = 0, TICKET = 1, COMPLETED = 2, CHUNKS = 3, FN = 4, ARGC = 5, COUNT = 6, CHUNK_UNITS = 7, FAILED = 8;
 /** HELPER_CHUNKS: chunks the helper has run since it started (tests read it). SLOT_ARGS (bit i: argument i) and
- * SLOT_BYTES: arguments that move by chunk·SLOT_BYTES (a reduction's accumulators). */
-const HELPER_CHUNKS = 9, SLOT_ARGS = 10, SLOT_BYTES = 11, CONTROL_WORDS = 12, MAX_ARGS = 20;
+ * SLOT_BYTES: arguments that move by chunk·SLOT_BYTES (a reduction's accumulators); THREAD_ARGS and THREAD_BYTES: by
+ * thread·THREAD_BYTES (per-thread scratch; the calling thread is 0, the helper 1). */
+const HELPER_CHUNKS = 9, SLOT_ARGS = 10, SLOT_BYTES = 11, THREAD_ARGS = 12, THREAD_BYTES = 13, CONTROL_WORDS = 14, MAX_ARGS = 20;
 
 /** How long the helper thread polls for the next kernel before it sleeps (~20–50 µs; measured best of 0, 2·10⁴, 10⁵, 4·10⁵: 188 vs 217 ms per 128² step without polling). */
 const SPIN_ITERATIONS = 20000;
@@ -232,8 +236,11 @@ function runChunks(ctrl, argv, fns, seq, isHelper) {
     if (chunk >= ctrl[${CHUNKS}]) return;
     if (Atomics.compareExchange(ctrl, ${TICKET}, ticket, ticket + 1) !== ticket) continue;
     const argc = ctrl[${ARGC}], units = ctrl[${CHUNK_UNITS}], slotArgs = ctrl[${SLOT_ARGS}], slotOffset = chunk * ctrl[${SLOT_BYTES}];
+    const threadArgs = ctrl[${THREAD_ARGS}], threadOffset = isHelper ? ctrl[${THREAD_BYTES}] : 0;
     args.length = argc;
-    for (let i = 0; i < argc; i++) args[i] = (slotArgs >> i) & 1 ? argv[i] + slotOffset : argv[i];
+    for (let i = 0; i < argc; i++) {
+      args[i] = argv[i] + ((slotArgs >> i) & 1 ? slotOffset : 0) + ((threadArgs >> i) & 1 ? threadOffset : 0);
+    }
     args[argc - 2] = chunk * units;
     args[argc - 1] = Math.min(ctrl[${COUNT}], (chunk + 1) * units);
     try { fns[ctrl[${FN}]].apply(undefined, args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
@@ -267,6 +274,10 @@ for (;;) {
 const runChunks = new Function(`${CLAIM_SOURCE}; return runChunks;`)() as
   (ctrl: Int32Array, argv: Float64Array, fns: KernelFn[], seq: number, isHelper: boolean) => void;
 
+/** Arguments that move per chunk (slots) and per thread (scratch): bit masks over the argument indices, and the steps. */
+interface MovingArgs { slotArgs: number; slotBytes: number; threadArgs: number; threadBytes: number }
+const NOT_MOVING: MovingArgs = { slotArgs: 0, slotBytes: 0, threadArgs: 0, threadBytes: 0 };
+
 /** One helper thread sharing the heap; the calling thread works on the same call. */
 class KernelThread {
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
@@ -283,12 +294,12 @@ class KernelThread {
   }
 
   /** Publishes a call: `chunks` chunks for the helper (and, when shared, this thread) to claim. */
-  private publish(fn: number, args: number[], chunks: number, count: number, chunkUnits: number, slotArgs: number, slotBytes: number): void {
+  private publish(fn: number, args: number[], chunks: number, count: number, chunkUnits: number, moving: MovingArgs): void {
     if (args.length > MAX_ARGS) throw new Error(`native kernel call with ${args.length} arguments (at most ${MAX_ARGS})`);
     if (chunks > 255) throw new Error(`native kernel call in ${chunks} chunks (at most 255)`);
     const c = this.control;
     c[FN] = fn; c[ARGC] = args.length; c[COUNT] = count; c[CHUNK_UNITS] = chunkUnits; c[CHUNKS] = chunks;
-    c[SLOT_ARGS] = slotArgs; c[SLOT_BYTES] = slotBytes;
+    c[SLOT_ARGS] = moving.slotArgs; c[SLOT_BYTES] = moving.slotBytes; c[THREAD_ARGS] = moving.threadArgs; c[THREAD_BYTES] = moving.threadBytes;
     this.args.set(args);
     Atomics.store(c, COMPLETED, 0);
     this.seq = (this.seq + 1) & 0x7fffff || 1;
@@ -299,9 +310,9 @@ class KernelThread {
   }
 
   /** A shared call: both threads claim chunks of [0, count); returns when all have run, with the ms spent waiting. */
-  share(fn: number, template: number[], count: number, chunkUnits: number, kernel: KernelFn, slotArgs = 0, slotBytes = 0): number {
+  share(fn: number, template: number[], count: number, chunkUnits: number, kernel: KernelFn, moving: MovingArgs = NOT_MOVING): number {
     const chunks = Math.ceil(count / chunkUnits);
-    this.publish(fn, template, chunks, count, chunkUnits, slotArgs, slotBytes);
+    this.publish(fn, template, chunks, count, chunkUnits, moving);
     const fns: KernelFn[] = [];
     fns[fn] = kernel;
     while (this.helperFirst && (Atomics.load(this.control, TICKET) & 255) === 0);

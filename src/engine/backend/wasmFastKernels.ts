@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { composedKernel } from './composedKernel';
 import { nativeKernelsFor } from './nativeKernels';
 import {
-  matMulAtBNative, matMulAtBShape, nativeMatMulAtBApplies, nativeProductApplies, productNative, singleMatrix,
+  matMulAtBNative, matMulAtBShape, nativeMatMulAtBApplies, nativePointwiseInputGradientApplies, nativeProductApplies,
+  pointwiseInputGradientNative, productNative, singleMatrix,
 } from './nativeProducts';
 import { NATIVE_REPLACED_KERNELS, nativeReplacements, splitLastAxisNative } from './nativeReplacements';
 import { heapView, makeOutput, type HeapArray, type WasmBackendInternals } from './wasmHeap';
@@ -126,11 +127,20 @@ const stock = new Map<string, tf.KernelConfig>();
 
 const replacements: tf.KernelConfig[] = [
   {
-    // Stock: a scalar C loop. Here: the equivalent stride-1 convolution, which XNNPACK runs.
+    // Stock: a scalar C loop. Here: 1×1 stride 1 as one native product dy·Wᵀ; the rest as the equivalent stride-1
+    // convolution, which XNNPACK runs.
     kernelName: 'Conv2DBackpropInput', backendName: 'wasm',
     kernelFunc: (args) => {
       const { inputs, attrs = {} } = args;
       if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return stock.get('Conv2DBackpropInput')!.kernelFunc(args);
+      const native = nativeKernelsFor(args.backend);
+      const dy = inputs.dy as tf.TensorInfo, filter = inputs.filter as tf.TensorInfo;
+      if (native && nativePointwiseInputGradientApplies(dy, filter, attrs)) {
+        // 1×1 stride 1: one product dy·Wᵀ straight into dx (no reshapes, no transposed copy of W).
+        const dx = makeOutput(args.backend, attrs.inputShape as number[], 'float32');
+        if (tf.util.sizeFromShape(dx.shape) > 0) pointwiseInputGradientNative(native, dy, filter, dx);
+        return dx;
+      }
       const g: ConvGeometry = {
         strides: asPair(attrs.strides as number | number[]), dilations: [1, 1], pad: attrs.pad as PadSpec,
         dimRoundingMode: attrs.dimRoundingMode as ConvGeometry['dimRoundingMode'],

@@ -153,7 +153,9 @@ test('2-D transpose, split, float32 and int32, odd sizes', async () => {
   }
 });
 
-for (const [M, I, J] of [[5003, 37, 21], [4096, 48, 144], [9000, 3, 8]]) {
+// Packed (widths ≥ 64, or not multiples of the 4×8 tile: 37, 21, 3, 130, 67) and in place (48, 144); rows not a
+// multiple of the 256-row chunk.
+for (const [M, I, J] of [[5003, 37, 21], [4096, 48, 144], [9000, 3, 8], [3001, 130, 67], [2048, 128, 128], [600, 72, 432]]) {
   test(`Aᵀ·B (1×1 weight gradient), split: [${M},${I}]ᵀ·[${M},${J}]`, async () => {
     const a = Float32Array.from(seeded(M * I, 31), (v) => v + 0.3), b = seeded(M * J, 32);
     const run = () => tf.matMul(tf.tensor2d(a, [M, I]), tf.tensor2d(b, [M, J]), true, false);
@@ -184,6 +186,9 @@ const convFilterCases = [
   { x: [2, 20, 21, 16], f: [3, 3, 16, 12], s: 1, d: 2, pad: 'same' as const },
   { x: [2, 32, 32, 37], f: [1, 1, 37, 21], s: 1, d: 1, pad: 'same' as const }, // 1×1 stride 1: one Aᵀ·B product
   { x: [1, 33, 33, 5], f: [5, 3, 5, 7], s: 2, d: 1, pad: 'same' as const },
+  // Each thread's rows spanning two images, padded taps on every side; an even-sized kernel, stride 2 'valid'.
+  { x: [3, 10, 9, 6], f: [3, 3, 6, 10], s: 1, d: 1, pad: 'same' as const },
+  { x: [2, 33, 31, 9], f: [2, 2, 9, 8], s: 2, d: 1, pad: 'valid' as const },
 ];
 
 for (const c of convFilterCases) {
@@ -228,6 +233,32 @@ test('calls too small to split are right on a dirty heap (scratch memory is not 
   assert.equal(counts('bn_grad_sums').split, before.split, 'too small to split');
   const err = relativeError(actual, expected.values);
   assert.ok(err <= TOLERANCE, `relative error ${err}`);
+});
+
+test('products write every element of their scratch before reading it (dirty heap; split and not, packed and not)', async () => {
+  await tf.setBackend('wasm');
+  const native = nativeKernelsFor(tf.findBackend('wasm'))!;
+  const cases: [number, number, number, boolean][] = [[3000, 70, 90, true], [3000, 20, 24, true], [40, 9, 70, true], [30, 8, 16, true],
+    [3000, 70, 21, false], [40, 9, 13, false]];
+  for (const [M, I, J, transposeA] of cases) {
+    // A freed block full of NaN: malloc carves the products' accumulators and packing scratch out of it again.
+    const ptr = native.malloc(1 << 22);
+    new Float32Array(native.buffer, ptr, 1 << 20).fill(NaN);
+    native.free(ptr);
+    const a = seeded(M * I, 141), b = seeded(transposeA ? M * J : I * J, 142);
+    const run = () => tf.matMul(tf.tensor2d(a, [M, I]), tf.tensor2d(b, transposeA ? [M, J] : [J, I]), transposeA, !transposeA);
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNativeUnsplit(run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `${transposeA ? 'Aᵀ·B' : 'A·Bᵀ'} [${M}, ${I}], ${J}: relative error ${err}`);
+  }
+});
+
+test('Aᵀ·B over zero rows is zero (the accumulators are written, not assumed zero)', async () => {
+  const run = () => tf.matMul(tf.zeros([0, 70]), tf.zeros([0, 90]), true, false);
+  const [actual] = await onWasmNativeUnsplit(run);
+  assert.equal(actual.length, 70 * 90);
+  assert.ok(actual.every((v) => v === 0), 'all zero');
 });
 
 async function onWasmNativeUnsplit(work: () => tf.Tensor) {
@@ -352,7 +383,9 @@ test('ReLU and ReLU6 forward, split, keep NaN and clip at 0 and 6 exactly like c
   }
 });
 
-for (const [M, K, N] of [[4099, 37, 21], [2048, 144, 24], [9000, 3, 7]]) {
+// B read in place (N a multiple of 8, not transposed) or packed into column panels (transposed, or N = 21, 7, 67, 5),
+// with K not a multiple of the 4×4 blocks the transposed packing reads (37, 3, 130, 66, 45).
+for (const [M, K, N] of [[4099, 37, 21], [2048, 144, 24], [9000, 3, 7], [1030, 130, 67], [3001, 66, 40], [2500, 45, 5], [520, 720, 240]]) {
   test(`A·B and A·Bᵀ products, split: [${M},${K}]·[${K},${N}]`, async () => {
     const a = seeded(M * K, 91), b = seeded(K * N, 92), bt = seeded(N * K, 93);
     for (const transposeB of [false, true]) {
@@ -380,6 +413,21 @@ test('1×1 convolutions (plain, and fused with bias and ReLU6/ReLU), split, agai
     const [actual] = await onWasmNative('matmul_a_b', run);
     const err = relativeError(actual, expected.values);
     assert.ok(err <= TOLERANCE, `${name}: relative error ${err}`);
+  }
+});
+
+test('1×1 convolution input gradients (dy·Wᵀ, W read transposed in place), split, against cpu', async () => {
+  const cases: [number[], number, tf.NamedAttrMap['pad']][] = [[[2, 33, 31, 19], 13, 'same'], [[2, 20, 20, 130], 67, 'valid'],
+    [[1, 40, 41, 48], 24, [[0, 0], [0, 0], [0, 0], [0, 0]]]];
+  for (const [xShape, outC, pad] of cases) {
+    const dyShape = [...xShape.slice(0, 3), outC], filterShape = [1, 1, xShape[3], outC];
+    const dy = seeded(size(dyShape), 104), w = seeded(size(filterShape), 105);
+    const run = () => tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dy, dyShape), filter: tf.tensor(w, filterShape) },
+      { strides: 1, pad, dataFormat: 'NHWC', inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const expected = await onBackend('cpu', run);
+    const [actual] = await onWasmNative('matmul_a_b', run);
+    const err = relativeError(actual, expected.values);
+    assert.ok(err <= TOLERANCE, `${xShape} → ${outC} pad ${JSON.stringify(pad)}: relative error ${err}`);
   }
 });
 

@@ -88,19 +88,6 @@ void zero_doubles(double *p, int begin, int end) {
   for (; i < end; i++) p[i] = 0.0;
 }
 
-/*
- * out[i] = Σ_p acc[p·n + i] for i in [begin, end): the per-thread float64 partial sums added in part order, rounded
- * once to float32.
- */
-EXPORT(sum_parts)
-void sum_parts(const double *acc, int parts, int n, float *out, int begin, int end) {
-  for (int i = begin; i < end; i++) {
-    double s = 0.0;
-    for (int p = 0; p < parts; p++) s += acc[(long)p * n + i];
-    out[i] = (float)s;
-  }
-}
-
 /* out = a + b for elements [begin, end) of two tensors of the same shape (residual additions, summed gradients). */
 EXPORT(add_arrays)
 void add_arrays(const float *a, const float *b, float *out, int begin, int end) {
