@@ -2,7 +2,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './nativeKernels';
 import { gradientCoefficients, statisticsFromSums } from './batchNormMath';
-import { takeChannelSums } from './nativeConvStats';
 
 /** An activation fused into the BatchNorm: its kind, and the per-channel scale γ·invStd of the forward pass (float32). */
 export interface FusedActivation {
@@ -56,15 +55,11 @@ export function batchNormForwardNative(
     // With a fused activation the scale is an output (the gradient recomputes y from it); else scratch.
     const scale = activation ? native.offset(activation.scale) : shift + 4 * C;
     const xOff = native.offset(x);
-    // The 1×1 convolution before a BatchNorm usually summed its output already (nativeConvStats).
-    const pre = takeChannelSums(x, C, rows);
-    if (!pre) {
-      new Float32Array(native.buffer, shift, C).set(new Float32Array(native.buffer, xOff, C));
-      native.runReduction('bn_sums', rows, mem.slots, mem.slotBytes, (r0, r1, slot) => [xOff, C, shift, ...mem.sumArgs.map((a) => a + slot), r0, r1]);
-    }
-    const [s1, s2] = pre ? [pre.s1, pre.s2] : totals(native, mem, C);
+    new Float32Array(native.buffer, shift, C).set(new Float32Array(native.buffer, xOff, C));
+    native.runReduction('bn_sums', rows, mem.slots, mem.slotBytes, (r0, r1, slot) => [xOff, C, shift, ...mem.sumArgs.map((a) => a + slot), r0, r1]);
+    const [s1, s2] = totals(native, mem, C);
     const buffer = native.buffer;
-    const shiftV = pre ? pre.shift : new Float32Array(buffer, shift, C), scaleV = new Float32Array(buffer, scale, C);
+    const shiftV = new Float32Array(buffer, shift, C), scaleV = new Float32Array(buffer, scale, C);
     const meanV = new Float32Array(buffer, native.offset(mean), C), varV = new Float32Array(buffer, native.offset(variance), C);
     const invV = new Float32Array(buffer, native.offset(invStd), C), gammaV = new Float32Array(buffer, native.offset(gamma), C);
     statisticsFromSums(s1, s2, rows, shiftV, gammaV, epsilon, meanV, varV, invV, scaleV);

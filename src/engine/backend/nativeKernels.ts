@@ -14,7 +14,7 @@ export const NATIVE_KERNEL_NAMES = [
   'depthwise_input_grad', 'depthwise_filter_grad', 'transpose2d', 'matmul_at_b', 'conv_filter_grad', 'adam_update',
   'softmax_ce', 'relu_forward', 'relu6_forward', 'matmul_a_b', 'bias_activation', 'depthwise_forward',
   'resize_bilinear_grad', 'copy_rows', 'bn_apply_act', 'bn_act_grad_sums', 'bn_act_grad_apply', 'pad_hw',
-  'zero_doubles', 'sum_parts', 'resize_bilinear', 'matmul_a_b_sums', 'add_arrays', 'pack_b',
+  'zero_doubles', 'sum_parts', 'resize_bilinear', 'add_arrays', 'pack_b',
 ] as const;
 export type NativeKernelName = typeof NATIVE_KERNEL_NAMES[number];
 type KernelFn = (...args: number[]) => void;

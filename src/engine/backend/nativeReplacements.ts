@@ -4,7 +4,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { asPair, type ConvGeometry, type PadSpec } from './convMath';
 import { batchNormInferenceNative, nativeBatchNormInferenceApplies } from './nativeBatchNorm';
 import { depthwiseForwardNative } from './nativeConvGradients';
-import { pointwiseConvWithSums } from './nativeConvStats';
 import { nativeKernelsFor } from './nativeKernels';
 import { NATIVE_ACTIVATIONS, nativePointwiseApplies, pointwiseConvNative } from './nativeProducts';
 import { resizeBilinearGradNative, resizeBilinearNative } from './nativeResize';
@@ -62,11 +61,7 @@ export function nativeReplacements(stock: (name: string) => tf.KernelConfig): tf
         const native = nativeKernelsFor(args.backend);
         if (!native || inputs.preluActivationWeights || !nativePointwiseApplies(x, filter, attrs)) return stock(kernelName).kernelFunc(args);
         const y = makeOutput(args.backend, [...x.shape.slice(0, 3), filter.shape[3]], 'float32');
-        // While gradients are recorded (training), a plain 1×1 convolution is usually followed by a BatchNorm: sum its
-        // output per channel in the same pass, so the BatchNorm does not read it once more for its statistics.
-        const plain = !bias && ((attrs.activation as string | undefined) ?? 'linear') === 'linear';
-        if (plain && tf.engine().state.gradientDepth > 0 && tf.util.sizeFromShape(y.shape) > 0) pointwiseConvWithSums(native, x, filter, y);
-        else pointwiseConvNative(native, x, filter, bias, attrs.activation as string | undefined, y);
+        pointwiseConvNative(native, x, filter, bias, attrs.activation as string | undefined, y);
         return y;
       },
     });

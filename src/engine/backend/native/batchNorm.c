@@ -46,26 +46,6 @@ void bn_sums(const float *x, int C, const float *shift, double *s1, double *s2, 
   add_shifted_sums(x, C, r0, r1, shift, s1, s2, acc);
 }
 
-/* Rows of a product per tile whose statistics are summed while the tile is still in cache. */
-#define SUMS_TILE_ROWS 64
-
-/*
- * A 1×1 convolution's product out = a·b for rows [r0, r1) (matmul_a_b, b read in place: N a multiple of 8) and, tile by tile while the rows are in cache,
- * the batch-norm sums of those rows shifted by their first row: shift = out[r0], s1 = Σ (out − shift), s2 = Σ (out −
- * shift)², float64, overwritten. The BatchNorm after the convolution then needs no pass of its own over out.
- */
-EXPORT(matmul_a_b_sums)
-void matmul_a_b_sums(const float *a, const float *b, int K, int N, float *out, float *shift, double *s1, double *s2,
-                     float *acc, int r0, int r1) {
-  for (int c = 0; c < N; c++) { s1[c] = 0; s2[c] = 0; }
-  for (int t0 = r0; t0 < r1; t0 += SUMS_TILE_ROWS) {
-    const int t1 = t0 + SUMS_TILE_ROWS < r1 ? t0 + SUMS_TILE_ROWS : r1;
-    matmul_a_b(a, b, K, N, out, 0, t0, t1);
-    if (t0 == r0) for (int c = 0; c < N; c++) shift[c] = out[(long)r0 * N + c];
-    add_shifted_sums(out, N, t0, t1, shift, s1, s2, acc);
-  }
-}
-
 /* The activation after a BatchNorm, applied to y = (x − mean)·scale + beta: 0 = none, 1 = ReLU, 2 = ReLU6 (NaN kept). */
 static inline v128_t activate(v128_t y, int act) {
   if (act == 0) return y;

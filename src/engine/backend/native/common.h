@@ -21,9 +21,6 @@ enum { G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_DH, G_DW, G_PT, G_PL
  * For a filter column whose input column is iw = ow·SW + off: the first output column with iw ≥ 0 and the end (one
  * past the last) of those with iw < W, clamped to OW. Empty when end ≤ first.
  */
-/* The A·B product kernel (products.c), also called by batchNorm.c's product-with-statistics. */
-void matmul_a_b(const float *a, const float *b, int K, int N, float *out, const float *packed, int r0, int r1);
-
 static inline int first_inside(int off, int SW) {
   return off < 0 ? (-off + SW - 1) / SW : 0;
 }
