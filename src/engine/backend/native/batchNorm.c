@@ -17,7 +17,28 @@ static void add_shifted_sums(const float *x, int C, int r0, int r1, const float 
   for (int b0 = r0; b0 < r1; b0 += BLOCK_ROWS) {
     int b1 = b0 + BLOCK_ROWS < r1 ? b0 + BLOCK_ROWS : r1;
     zero_floats(acc, 2 * C);
-    for (int r = b0; r < b1; r++) {
+    int r = b0;
+    // Four rows per step: each channel's accumulators are loaded and stored once per four elements.
+    for (; r + 4 <= b1; r += 4) {
+      const float *x0 = x + (long)r * C, *x1 = x0 + C, *x2 = x1 + C, *x3 = x2 + C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const v128_t k = wasm_v128_load(shift + c);
+        const v128_t v0 = wasm_f32x4_sub(wasm_v128_load(x0 + c), k), v1 = wasm_f32x4_sub(wasm_v128_load(x1 + c), k);
+        const v128_t v2 = wasm_f32x4_sub(wasm_v128_load(x2 + c), k), v3 = wasm_f32x4_sub(wasm_v128_load(x3 + c), k);
+        const v128_t sum = wasm_f32x4_add(wasm_f32x4_add(v0, v1), wasm_f32x4_add(v2, v3));
+        const v128_t squares = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(v0, v0), wasm_f32x4_mul(v1, v1)),
+                                              wasm_f32x4_add(wasm_f32x4_mul(v2, v2), wasm_f32x4_mul(v3, v3)));
+        wasm_v128_store(a1 + c, wasm_f32x4_add(wasm_v128_load(a1 + c), sum));
+        wasm_v128_store(a2 + c, wasm_f32x4_add(wasm_v128_load(a2 + c), squares));
+      }
+      for (; c < C; c++) {
+        const float v0 = x0[c] - shift[c], v1 = x1[c] - shift[c], v2 = x2[c] - shift[c], v3 = x3[c] - shift[c];
+        a1[c] += (v0 + v1) + (v2 + v3);
+        a2[c] += (v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3);
+      }
+    }
+    for (; r < b1; r++) {
       const float *row = x + (long)r * C;
       int c = 0;
       for (; c + 4 <= C; c += 4) {
