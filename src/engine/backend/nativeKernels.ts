@@ -227,6 +227,8 @@ const SPIN_ITERATIONS = 20000;
  * in HELPER_CHUNKS before it reports each one completed.
  */
 const CLAIM_SOURCE = `
+let lastError = null;
+function takeError() { const e = lastError; lastError = null; return e; }
 function runChunks(ctrl, argv, fns, seq, isHelper) {
   const tag = seq & 0x7fffff, args = [];
   for (;;) {
@@ -243,7 +245,12 @@ function runChunks(ctrl, argv, fns, seq, isHelper) {
     }
     args[argc - 2] = chunk * units;
     args[argc - 1] = Math.min(ctrl[${COUNT}], (chunk + 1) * units);
-    try { fns[ctrl[${FN}]].apply(undefined, args); } catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
+    try {
+      fns[ctrl[${FN}]].apply(undefined, args);
+    } catch (e) {
+      // FAILED says which kernel (index + 1); the thread that caught it keeps the error for its report.
+      if (Atomics.compareExchange(ctrl, ${FAILED}, 0, ctrl[${FN}] + 1) === 0) lastError = { error: e, fn: ctrl[${FN}] };
+    }
     if (isHelper) Atomics.add(ctrl, ${HELPER_CHUNKS}, 1);
     Atomics.add(ctrl, ${COMPLETED}, 1);
     Atomics.notify(ctrl, ${COMPLETED});
@@ -268,11 +275,15 @@ for (;;) {
   if (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
   runChunks(ctrl, argv, fns, seen, true);
+  const failure = takeError();
+  if (failure) console.error('SegScope native kernel ' + names[failure.fn] + ' failed on the helper thread: ' + (failure.error && failure.error.stack || failure.error));
 }
 `;
 
-const runChunks = new Function(`${CLAIM_SOURCE}; return runChunks;`)() as
-  (ctrl: Int32Array, argv: Float64Array, fns: KernelFn[], seq: number, isHelper: boolean) => void;
+const { runChunks, takeError } = new Function(`${CLAIM_SOURCE}; return { runChunks, takeError };`)() as {
+  runChunks: (ctrl: Int32Array, argv: Float64Array, fns: KernelFn[], seq: number, isHelper: boolean) => void;
+  takeError: () => { error: unknown; fn: number } | null;
+};
 
 /** Arguments that move per chunk (slots) and per thread (scratch): bit masks over the argument indices, and the steps. */
 interface MovingArgs { slotArgs: number; slotBytes: number; threadArgs: number; threadBytes: number }
@@ -339,7 +350,13 @@ class KernelThread {
   }
 
   private checkFailed(waitedMs: number): number {
-    if (Atomics.exchange(this.control, FAILED, 0) !== 0) throw new Error('a native kernel failed (see the kernel arguments: a range outside the tensor?)');
+    const failed = Atomics.exchange(this.control, FAILED, 0);
+    const failure = takeError();
+    if (failed !== 0) {
+      const name = NATIVE_KERNEL_NAMES[failed - 1];
+      const why = failure ? `: ${String((failure.error as Error)?.message ?? failure.error)}` : ' on the helper thread (its stderr has the error)';
+      throw new Error(`SegScope's native kernel ${name} failed${why}`);
+    }
     return waitedMs;
   }
 }

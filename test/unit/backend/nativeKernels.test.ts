@@ -558,3 +558,20 @@ test('addition of same-shape float32 tensors, split, bit for bit as cpu; broadca
   const actualOthers = await onBackend('wasm', others);
   assert.ok(relativeError(actualOthers.values, expectedOthers.values) <= TOLERANCE);
 });
+
+test('a kernel that traps on a shared call throws an error naming it, and the next calls work', async () => {
+  await tf.setBackend('wasm');
+  const native = nativeKernelsFor(tf.findBackend('wasm'))!;
+  const n = 1 << 18;
+  const out = native.malloc(4 * n);
+  try {
+    // Reading from past the end of the heap traps.
+    const beyond = native.buffer.byteLength + (1 << 20);
+    assert.throws(() => native.run('add_arrays', n, 1, (begin, end) => [beyond, beyond, out, begin, end]), /native kernel add_arrays failed/);
+    native.run('add_arrays', n, 1, (begin, end) => [out, out, out, begin, end]);
+  } finally {
+    native.free(out);
+  }
+  const [sum] = await onWasmNative('add_arrays', () => tf.add(tf.ones([n]), tf.ones([n])));
+  assert.ok(sum.every((v) => v === 2));
+});
