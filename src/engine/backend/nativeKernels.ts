@@ -79,8 +79,8 @@ export class NativeKernels {
     this.helper = shared && threadsFromEnv('SEGSCOPE_NATIVE_THREADS', threads) > 1 ? new KernelThread(module, memory) : null;
   }
 
-  /** The helper thread (null on one thread): tests read `helperChunks` and set `helperFirst`. */
-  get helperThread(): Pick<KernelThread, 'helperChunks' | 'helperFirst'> | null {
+  /** The helper thread (null on one thread): tests read `helperChunks` and set `helperFirst` and `claimDelay`. */
+  get helperThread(): Pick<KernelThread, 'helperChunks' | 'helperFirst' | 'claimDelay'> | null {
     return this.helper;
   }
 
@@ -208,16 +208,20 @@ const CHUNK_ELEMENTS = 1 << 15, MAX_CHUNKS = 32, CHUNK_ALIGN = 4;
 const MAX_SLOTS = 16, SLOT_BUDGET_BYTES = 4 << 20;
 
 /**
- * Control words shared with the helper thread. SEQ: call number (the helper sleeps on it). TICKET: (SEQ mod 2²³)·256
- * + the next unclaimed chunk — a chunk is claimed by a compare-exchange that also proves the call is still current, so
- * everything else (FN, ARGC, the arguments) is read only after a claim. COMPLETED: chunks finished. The
- * arguments travel separately as float64 (ints and floats alike).
+ * Control words shared with the helper thread. SEQ: call number, 1..32767 (the helper sleeps on it). TICKET: SEQ·2¹⁶ +
+ * the call's chunk count·2⁸ + the next unclaimed chunk — a chunk is claimed by a compare-exchange of the word it was
+ * read from, which proves the call is still current and not exhausted, so everything else (FN, ARGC, the arguments)
+ * is read only after a claim; between calls TICKET is CLOSED. COMPLETED: chunks finished. The arguments travel
+ * separately as float64 (ints and floats alike).
  */
-const SEQ = 0, TICKET = 1, COMPLETED = 2, CHUNKS = 3, FN = 4, ARGC = 5, COUNT = 6, CHUNK_UNITS = 7, FAILED = 8;
+/** TICKET between calls: SEQ 0, which no call has (sequence numbers start at 1 and skip 0 when they wrap). */
+const CLOSED = 0;
+const SEQ = 0, TICKET = 1, COMPLETED = 2, FN = 3, ARGC = 4, COUNT = 5, CHUNK_UNITS = 6, FAILED = 7;
 /** HELPER_CHUNKS: chunks the helper has run since it started (tests read it). SLOT_ARGS (bit i: argument i) and
  * SLOT_BYTES: arguments that move by chunk·SLOT_BYTES (a reduction's accumulators); THREAD_ARGS and THREAD_BYTES: by
- * thread·THREAD_BYTES (per-thread scratch; the calling thread is 0, the helper 1). */
-const HELPER_CHUNKS = 9, SLOT_ARGS = 10, SLOT_BYTES = 11, THREAD_ARGS = 12, THREAD_BYTES = 13, CONTROL_WORDS = 14, MAX_ARGS = 20;
+ * thread·THREAD_BYTES (per-thread scratch; the calling thread is 0, the helper 1). CLAIM_DELAY: for tests, a busy
+ * wait of the helper between reading a ticket and claiming it. */
+const HELPER_CHUNKS = 8, SLOT_ARGS = 9, SLOT_BYTES = 10, THREAD_ARGS = 11, THREAD_BYTES = 12, CLAIM_DELAY = 13, CONTROL_WORDS = 14, MAX_ARGS = 20;
 
 /** How long the helper thread polls for the next kernel before it sleeps (~20–50 µs; measured best of 0, 2·10⁴, 10⁵, 4·10⁵: 188 vs 217 ms per 128² step without polling). */
 const SPIN_ITERATIONS = 20000;
@@ -230,12 +234,13 @@ const CLAIM_SOURCE = `
 let lastError = null;
 function takeError() { const e = lastError; lastError = null; return e; }
 function runChunks(ctrl, argv, fns, seq, isHelper) {
-  const tag = seq & 0x7fffff, args = [];
+  const args = [];
   for (;;) {
     const ticket = Atomics.load(ctrl, ${TICKET});
-    if ((ticket >>> 8) !== tag) return;
+    if (isHelper) for (let i = ctrl[${CLAIM_DELAY}]; i > 0; i--); // tests: widen the window between reading and claiming
+    if ((ticket >>> 16) !== seq) return;
     const chunk = ticket & 255;
-    if (chunk >= ctrl[${CHUNKS}]) return;
+    if (chunk >= ((ticket >>> 8) & 255)) return;
     if (Atomics.compareExchange(ctrl, ${TICKET}, ticket, ticket + 1) !== ticket) continue;
     const argc = ctrl[${ARGC}], units = ctrl[${CHUNK_UNITS}], slotArgs = ctrl[${SLOT_ARGS}], slotOffset = chunk * ctrl[${SLOT_BYTES}];
     const threadArgs = ctrl[${THREAD_ARGS}], threadOffset = isHelper ? ctrl[${THREAD_BYTES}] : 0;
@@ -299,6 +304,11 @@ class KernelThread {
   /** For tests: each shared call waits until the helper has claimed a chunk, so the helper's part is always exercised. */
   helperFirst = false;
 
+  /** For tests: the helper busy-waits this many iterations between reading a ticket and claiming it. */
+  set claimDelay(iterations: number) {
+    Atomics.store(this.control, CLAIM_DELAY, iterations);
+  }
+
   constructor(module: WasmModule, memory: WasmMemory) {
     // Unreferenced: an idle helper must not keep the process alive.
     new Worker(THREAD_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer, args: this.args.buffer } }).unref();
@@ -309,13 +319,15 @@ class KernelThread {
     if (args.length > MAX_ARGS) throw new Error(`native kernel call with ${args.length} arguments (at most ${MAX_ARGS})`);
     if (chunks > 255) throw new Error(`native kernel call in ${chunks} chunks (at most 255)`);
     const c = this.control;
-    c[FN] = fn; c[ARGC] = args.length; c[COUNT] = count; c[CHUNK_UNITS] = chunkUnits; c[CHUNKS] = chunks;
+    // Close the previous call first: a thread still holding one of its tickets fails its compare-exchange.
+    Atomics.store(c, TICKET, CLOSED);
+    c[FN] = fn; c[ARGC] = args.length; c[COUNT] = count; c[CHUNK_UNITS] = chunkUnits;
     c[SLOT_ARGS] = moving.slotArgs; c[SLOT_BYTES] = moving.slotBytes; c[THREAD_ARGS] = moving.threadArgs; c[THREAD_BYTES] = moving.threadBytes;
     this.args.set(args);
     Atomics.store(c, COMPLETED, 0);
-    this.seq = (this.seq + 1) & 0x7fffff || 1;
+    this.seq = (this.seq + 1) & 0x7fff || 1;
     this.chunks = chunks;
-    Atomics.store(c, TICKET, this.seq << 8);
+    Atomics.store(c, TICKET, (this.seq << 16) | (chunks << 8));
     Atomics.store(c, SEQ, this.seq);
     Atomics.notify(c, SEQ);
   }

@@ -575,3 +575,37 @@ test('a kernel that traps on a shared call throws an error naming it, and the ne
   const [sum] = await onWasmNative('add_arrays', () => tf.add(tf.ones([n]), tf.ones([n])));
   assert.ok(sum.every((v) => v === 2));
 });
+
+test('back-to-back shared calls stay right when the helper is slow between reading a ticket and claiming it', async () => {
+  await tf.setBackend('wasm');
+  const native = nativeKernelsFor(tf.findBackend('wasm'))!;
+  const helper = native.helperThread;
+  if (!helper) return;
+  // Calls of different chunk counts one after another: a helper that claimed a chunk of a call that had ended would
+  // run it with the next call's arguments (a wrong or trapping result) or count it as one of the next call's chunks.
+  const sizes = [1 << 16, 1 << 20, 3 << 16, 1 << 19];
+  const buffers = sizes.map((n, i) => {
+    const [a, b, out] = [native.malloc(4 * n), native.malloc(4 * n), native.malloc(4 * n)];
+    new Float32Array(native.buffer, a, n).fill(i + 1);
+    new Float32Array(native.buffer, b, n).fill(10 * (i + 1));
+    return { n, a, b, out, expected: 11 * (i + 1) };
+  });
+  helper.helperFirst = false;
+  helper.claimDelay = 20000;
+  let wrong = 0;
+  try {
+    for (let round = 0; round < 300; round++) {
+      for (const { n, a, b, out, expected } of buffers) {
+        new Float32Array(native.buffer, out, n).fill(0);
+        native.run('add_arrays', n, 1, (begin, end) => [a, b, out, begin, end]);
+        const o = new Float32Array(native.buffer, out, n);
+        for (let k = 0; k < n; k += 251) if (o[k] !== expected) { wrong++; break; }
+      }
+    }
+  } finally {
+    helper.claimDelay = 0;
+    helper.helperFirst = true;
+    for (const { a, b, out } of buffers) [a, b, out].forEach((p) => native.free(p));
+  }
+  assert.equal(wrong, 0);
+});
