@@ -33,6 +33,9 @@ export const THRESHOLDS = {
   /** loss/plateau over epochs: window k and minimum relative improvement (SageMaker LossNotDecreasing diff_percent 0.1 %). */
   plateauEpochs: 3,
   plateauEpochMinImprovement: 0.001,
+  /** loss/plateau over epochs is not reported once the best loss is below this fraction of the first epoch's: the model
+   * has learned, and a flat stretch late in training is convergence (epoch-to-epoch noise), not a model that never started. */
+  plateauConvergedFraction: 0.3,
   /** loss/plateau over steps (doctor): window of steps (SageMaker num_steps 10) and minimum relative improvement. */
   plateauSteps: 10,
   plateauStepMinImprovement: 0.01,

@@ -247,6 +247,9 @@ describe('epoch rules', () => {
     assertWellFormed(f);
     assert.equal(f.id, 'loss/plateau');
     assert.deepEqual(runEpochChecks(epochObs({ lossHistory: [1.0, 0.8, 0.81, 0.79, 0.7] })), []);
+    // Late in a run that has learned (loss at a tenth of the first epoch's), a flat stretch is convergence, not a plateau.
+    assert.deepEqual(runEpochChecks(epochObs({ lossHistory: [1.0, 0.5, 0.2, 0.1069, 0.12, 0.1141, 0.115] })), []);
+    assert.equal(runEpochChecks(epochObs({ lossHistory: [1.0, 0.5, 0.35, 0.36, 0.355, 0.352] }))[0]?.id, 'loss/plateau');
     const flatSteps = Array.from({ length: 20 }, (_, i) => 1.1 - i * 0.0001);
     assert.equal(runEpochChecks(epochObs({ lossHistory: flatSteps, lossUnit: 'step' }))[0].id, 'loss/plateau');
     const fallingSteps = Array.from({ length: 20 }, (_, i) => 1.1 - i * 0.02);

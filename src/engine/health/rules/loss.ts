@@ -31,8 +31,9 @@ function mean(values: number[]): number {
 }
 
 /**
- * loss/plateau. Epochs: the best loss of the last k epochs is not at least 0.1 % below the best before them.
- * Steps: the mean of the last window is not at least 1 % below the mean of the first window.
+ * loss/plateau. Epochs: the best loss of the last k epochs is not at least 0.1 % below the best before them — unless
+ * the loss has already fallen below 30 % of the first epoch's (converging, not stuck). Steps: the mean of the last
+ * window is not at least 1 % below the mean of the first window.
  */
 export function lossPlateau(obs: EpochObservations): Finding[] {
   const h = obs.lossHistory.filter(Number.isFinite);
@@ -43,6 +44,7 @@ export function lossPlateau(obs: EpochObservations): Finding[] {
     before = Math.min(...h.slice(0, h.length - window));
     after = Math.min(...h.slice(h.length - window));
     if (after < before * (1 - THRESHOLDS.plateauEpochMinImprovement)) return [];
+    if (before <= h[0] * THRESHOLDS.plateauConvergedFraction) return [];
   } else {
     window = THRESHOLDS.plateauSteps;
     if (h.length < 2 * window) return [];
