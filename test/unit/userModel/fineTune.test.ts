@@ -85,7 +85,7 @@ test('pretrained backbone + new head + frozen first layers beats training from s
   const check = await routeDisagreeing(await checkModelConfigurations(pretrained, 'wasm'));
   console.log(`  backend check: ${describeBackendCheck(check)}`);
   assert.ok(check.disagreeing.every((r) => r.routed?.agreesAfter), describeBackendCheck(check));
-  await train(pretrained, a.train, a.numClasses, 10, 0.005);
+  await train(pretrained, a.train, a.numClasses, 16, 0.005);
   const miouA = await valMiou(pretrained, a.val, a.numClasses);
   const checkpoint = path.join(root, 'run-a', 'checkpoint');
   await saveCheckpoint(checkpoint, pretrained, tf.train.adam(), {
