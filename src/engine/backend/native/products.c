@@ -236,6 +236,39 @@ void pack_b(const float *b, int K, int N, int transposed, float *p, int g0, int 
   }
 }
 
+/*
+ * The products' inner loops, shared by B read in place (step N) and B packed in panels (step 8): s0..s7 (declared
+ * here) = rows a0, a0 + aStride, +2, +3 of A times 8 columns of B from `b0ptr`, over k < K. Macros, not functions:
+ * eight vector results cannot be returned without a shadow stack, which these kernels must not use.
+ */
+#define TILE_4X8(a0, aStride, b0ptr, bStep, K)                                                          \
+  v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;    \
+  {                                                                                                    \
+    const float *a1_ = (a0) + (aStride), *a2_ = a1_ + (aStride), *a3_ = a2_ + (aStride), *bk_ = (b0ptr); \
+    for (int k = 0; k < (K); k++, bk_ += (bStep)) {                                                    \
+      const v128_t b0 = wasm_v128_load(bk_), b1 = wasm_v128_load(bk_ + 4);                             \
+      v128_t av = wasm_v128_load32_splat((a0) + k);                                                    \
+      s0 = madd(s0, av, b0); s1 = madd(s1, av, b1);                                                    \
+      av = wasm_v128_load32_splat(a1_ + k);                                                            \
+      s2 = madd(s2, av, b0); s3 = madd(s3, av, b1);                                                    \
+      av = wasm_v128_load32_splat(a2_ + k);                                                            \
+      s4 = madd(s4, av, b0); s5 = madd(s5, av, b1);                                                    \
+      av = wasm_v128_load32_splat(a3_ + k);                                                            \
+      s6 = madd(s6, av, b0); s7 = madd(s7, av, b1);                                                    \
+    }                                                                                                  \
+  }
+
+/* One row of A times 8 columns of B: s0, s1 (declared here). */
+#define ROW_8(ar, b0ptr, bStep, K)                                                                     \
+  v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0;                                                          \
+  {                                                                                                    \
+    const float *bk_ = (b0ptr);                                                                        \
+    for (int k = 0; k < (K); k++, bk_ += (bStep)) {                                                    \
+      const v128_t av = wasm_v128_load32_splat((ar) + k);                                              \
+      s0 = madd(s0, av, wasm_v128_load(bk_)); s1 = madd(s1, av, wasm_v128_load(bk_ + 4));              \
+    }                                                                                                  \
+  }
+
 /* Stores the first n (≤ 4) lanes of s at o. */
 static inline void store_lanes(float *o, v128_t s, int n) {
   if (n == 4) {
@@ -259,19 +292,8 @@ static void product_packed(const float *a, const float *p, int K, int N, float *
       const float *panel = p + (long)j * K;
       int r = t0;
       for (; r + 4 <= t1; r += 4) {
-        v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        const float *a0 = a + (long)r * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K, *bk = panel;
-        for (int k = 0; k < K; k++, bk += 8) {
-          const v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
-          v128_t av = wasm_v128_load32_splat(a0 + k);
-          s0 = madd(s0, av, b0); s1 = madd(s1, av, b1);
-          av = wasm_v128_load32_splat(a1 + k);
-          s2 = madd(s2, av, b0); s3 = madd(s3, av, b1);
-          av = wasm_v128_load32_splat(a2 + k);
-          s4 = madd(s4, av, b0); s5 = madd(s5, av, b1);
-          av = wasm_v128_load32_splat(a3 + k);
-          s6 = madd(s6, av, b0); s7 = madd(s7, av, b1);
-        }
+        const float *a0 = a + (long)r * K;
+        TILE_4X8(a0, K, panel, 8, K);
         float *o = out + (long)r * N + j;
         if (n1 == 4) {
           wasm_v128_store(o, s0); wasm_v128_store(o + 4, s1);
@@ -286,12 +308,7 @@ static void product_packed(const float *a, const float *p, int K, int N, float *
         store_lanes(o + 3 * N, s6, n0); store_lanes(o + 3 * N + 4, s7, n1);
       }
       for (; r < t1; r++) {
-        v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0;
-        const float *ar = a + (long)r * K, *bk = panel;
-        for (int k = 0; k < K; k++, bk += 8) {
-          const v128_t av = wasm_v128_load32_splat(ar + k);
-          s0 = madd(s0, av, wasm_v128_load(bk)); s1 = madd(s1, av, wasm_v128_load(bk + 4));
-        }
+        ROW_8(a + (long)r * K, panel, 8, K);
         store_lanes(out + (long)r * N + j, s0, n0); store_lanes(out + (long)r * N + j + 4, s1, n1);
       }
     }
@@ -309,20 +326,8 @@ static void product_in_place(const float *a, const float *b, int K, int N, float
     for (; j + 8 <= N; j += 8) {
       int r = t0;
       for (; r + 4 <= t1; r += 4) {
-        v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        const float *a0 = a + (long)r * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
-        const float *bk = b + j;
-        for (int k = 0; k < K; k++, bk += N) {
-          const v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
-          v128_t av = wasm_v128_load32_splat(a0 + k);
-          s0 = madd(s0, av, b0); s1 = madd(s1, av, b1);
-          av = wasm_v128_load32_splat(a1 + k);
-          s2 = madd(s2, av, b0); s3 = madd(s3, av, b1);
-          av = wasm_v128_load32_splat(a2 + k);
-          s4 = madd(s4, av, b0); s5 = madd(s5, av, b1);
-          av = wasm_v128_load32_splat(a3 + k);
-          s6 = madd(s6, av, b0); s7 = madd(s7, av, b1);
-        }
+        const float *a0 = a + (long)r * K;
+        TILE_4X8(a0, K, b + j, N, K);
         float *o = out + (long)r * N + j;
         wasm_v128_store(o, s0); wasm_v128_store(o + 4, s1);
         wasm_v128_store(o + N, s2); wasm_v128_store(o + N + 4, s3);
@@ -330,12 +335,7 @@ static void product_in_place(const float *a, const float *b, int K, int N, float
         wasm_v128_store(o + 3 * N, s6); wasm_v128_store(o + 3 * N + 4, s7);
       }
       for (; r < t1; r++) {
-        v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0;
-        const float *ar = a + (long)r * K, *bk = b + j;
-        for (int k = 0; k < K; k++, bk += N) {
-          const v128_t av = wasm_v128_load32_splat(ar + k);
-          s0 = madd(s0, av, wasm_v128_load(bk)); s1 = madd(s1, av, wasm_v128_load(bk + 4));
-        }
+        ROW_8(a + (long)r * K, b + j, N, K);
         wasm_v128_store(out + (long)r * N + j, s0); wasm_v128_store(out + (long)r * N + j + 4, s1);
       }
     }
