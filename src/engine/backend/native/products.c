@@ -2,6 +2,24 @@
 // gradients), Aᵀ·B (1×1 and dense weight gradients), all without transposes, and the weight gradient of any convolution.
 #include "common.h"
 
+/*
+ * The weight gradients' inner loop, shared by operands read in place and packed in panels: s0..s7 (declared here) =
+ * Σ over `rows` rows of the outer product of 4 values of A (from `a0ptr`, row step aStep) and 8 of B (step bStep).
+ * A macro: eight vector results cannot be returned without a shadow stack, which these kernels must not use.
+ */
+#define OUTER_4X8(a0ptr, aStep, b0ptr, bStep, rows)                                                    \
+  v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;    \
+  {                                                                                                    \
+    const float *ar_ = (a0ptr), *br_ = (b0ptr);                                                        \
+    for (int r_ = 0; r_ < (rows); r_++, ar_ += (aStep), br_ += (bStep)) {                              \
+      const v128_t b0 = wasm_v128_load(br_), b1 = wasm_v128_load(br_ + 4);                             \
+      const v128_t a0 = wasm_v128_load32_splat(ar_), a1 = wasm_v128_load32_splat(ar_ + 1);             \
+      const v128_t a2 = wasm_v128_load32_splat(ar_ + 2), a3 = wasm_v128_load32_splat(ar_ + 3);         \
+      s0 = madd(s0, a0, b0); s1 = madd(s1, a0, b1); s2 = madd(s2, a1, b0); s3 = madd(s3, a1, b1);      \
+      s4 = madd(s4, a2, b0); s5 = madd(s5, a2, b1); s6 = madd(s6, a3, b0); s7 = madd(s7, a3, b1);      \
+    }                                                                                                  \
+  }
+
 /* c[0..n) (n ≤ 4) = the first n lanes of s in float64, added to c unless `first` (then c's old values are not read). */
 static inline void put_doubles(double *c, v128_t s, int n, int first) {
   if (n == 4) {
@@ -30,15 +48,7 @@ static void accumulate_products(const float *a, int aStride, const float *b, int
   for (; i + 4 <= I; i += 4) {
     int j = 0;
     for (; j + 8 <= J; j += 8) {
-      v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-      const float *ar = a + i, *br = b + j;
-      for (int r = 0; r < rows; r++, ar += aStride, br += bStride) {
-        const v128_t b0 = wasm_v128_load(br), b1 = wasm_v128_load(br + 4);
-        const v128_t a0 = wasm_v128_load32_splat(ar), a1 = wasm_v128_load32_splat(ar + 1);
-        const v128_t a2 = wasm_v128_load32_splat(ar + 2), a3 = wasm_v128_load32_splat(ar + 3);
-        s0 = madd(s0, a0, b0); s1 = madd(s1, a0, b1); s2 = madd(s2, a1, b0); s3 = madd(s3, a1, b1);
-        s4 = madd(s4, a2, b0); s5 = madd(s5, a2, b1); s6 = madd(s6, a3, b0); s7 = madd(s7, a3, b1);
-      }
+      OUTER_4X8(a + i, aStride, b + j, bStride, rows);
       double *ci = c + (long)i * J + j;
       put_doubles(ci, s0, 4, first); put_doubles(ci + 4, s1, 4, first);
       put_doubles(ci + J, s2, 4, first); put_doubles(ci + J + 4, s3, 4, first);
@@ -103,15 +113,7 @@ static void accumulate_packed(const float *pa, const float *pb, int L, int I, in
   for (int j = 0; j < J; j += 8) {
     const int n0 = J - j < 4 ? J - j : 4, n1 = J - j < 8 ? (J - j > 4 ? J - j - 4 : 0) : 4;
     for (int i = 0; i < I; i += 4) {
-      const float *ap = pa + (long)i * L, *bp = pb + (long)j * L;
-      v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-      for (int r = 0; r < L; r++, ap += 4, bp += 8) {
-        const v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-        const v128_t a0 = wasm_v128_load32_splat(ap), a1 = wasm_v128_load32_splat(ap + 1);
-        const v128_t a2 = wasm_v128_load32_splat(ap + 2), a3 = wasm_v128_load32_splat(ap + 3);
-        s0 = madd(s0, a0, b0); s1 = madd(s1, a0, b1); s2 = madd(s2, a1, b0); s3 = madd(s3, a1, b1);
-        s4 = madd(s4, a2, b0); s5 = madd(s5, a2, b1); s6 = madd(s6, a3, b0); s7 = madd(s7, a3, b1);
-      }
+      OUTER_4X8(pa + (long)i * L, 4, pb + (long)j * L, 8, L);
       double *ci = c + (long)i * J + j;
       put_doubles(ci, s0, n0, first); put_doubles(ci + 4, s1, n1, first);
       if (i + 1 < I) { put_doubles(ci + J, s2, n0, first); put_doubles(ci + J + 4, s3, n1, first); }
