@@ -79,8 +79,8 @@ export class NativeKernels {
     this.helper = shared && threadsFromEnv('SEGSCOPE_NATIVE_THREADS', threads) > 1 ? new KernelThread(module, memory) : null;
   }
 
-  /** The helper thread (null on one thread): tests read `helperChunks` and set `helperFirst` and `claimDelay`. */
-  get helperThread(): Pick<KernelThread, 'helperChunks' | 'helperFirst' | 'claimDelay'> | null {
+  /** The helper thread (null on one thread): tests read `helperChunks`, `chunksPublished`, `chunksRun` and set `helperFirst`, `claimDelay`, `publishDelay`. */
+  get helperThread(): Pick<KernelThread, 'helperChunks' | 'helperFirst' | 'claimDelay' | 'publishDelay' | 'chunksPublished' | 'chunksRun'> | null {
     return this.helper;
   }
 
@@ -220,8 +220,10 @@ const SEQ = 0, TICKET = 1, COMPLETED = 2, FN = 3, ARGC = 4, COUNT = 5, CHUNK_UNI
 /** HELPER_CHUNKS: chunks the helper has run since it started (tests read it). SLOT_ARGS (bit i: argument i) and
  * SLOT_BYTES: arguments that move by chunk·SLOT_BYTES (a reduction's accumulators); THREAD_ARGS and THREAD_BYTES: by
  * thread·THREAD_BYTES (per-thread scratch; the calling thread is 0, the helper 1). CLAIM_DELAY: for tests, a busy
- * wait of the helper between reading a ticket and claiming it. */
-const HELPER_CHUNKS = 8, SLOT_ARGS = 9, SLOT_BYTES = 10, THREAD_ARGS = 11, THREAD_BYTES = 12, CLAIM_DELAY = 13, CONTROL_WORDS = 14, MAX_ARGS = 20;
+ * wait of the helper between reading a ticket and claiming it. CHUNKS_RUN: chunks run by both threads since the start
+ * (tests compare it with the chunks published). */
+const HELPER_CHUNKS = 8, SLOT_ARGS = 9, SLOT_BYTES = 10, THREAD_ARGS = 11, THREAD_BYTES = 12, CLAIM_DELAY = 13, CHUNKS_RUN = 14;
+const CONTROL_WORDS = 15, MAX_ARGS = 20;
 
 /** How long the helper thread polls for the next kernel before it sleeps (~20–50 µs; measured best of 0, 2·10⁴, 10⁵, 4·10⁵: 188 vs 217 ms per 128² step without polling). */
 const SPIN_ITERATIONS = 20000;
@@ -257,6 +259,7 @@ function runChunks(ctrl, argv, fns, seq, isHelper) {
       if (Atomics.compareExchange(ctrl, ${FAILED}, 0, ctrl[${FN}] + 1) === 0) lastError = { error: e, fn: ctrl[${FN}] };
     }
     if (isHelper) Atomics.add(ctrl, ${HELPER_CHUNKS}, 1);
+    Atomics.add(ctrl, ${CHUNKS_RUN}, 1);
     Atomics.add(ctrl, ${COMPLETED}, 1);
     Atomics.notify(ctrl, ${COMPLETED});
   }
@@ -309,6 +312,15 @@ class KernelThread {
     Atomics.store(this.control, CLAIM_DELAY, iterations);
   }
 
+  /** For tests: this thread busy-waits this many iterations between writing a call's words and opening its ticket. */
+  publishDelay = 0;
+
+  /** For tests: chunks published (every shared call's chunk count added up) and chunks run by either thread. */
+  chunksPublished = 0;
+  get chunksRun(): number {
+    return Atomics.load(this.control, CHUNKS_RUN);
+  }
+
   constructor(module: WasmModule, memory: WasmMemory) {
     // Unreferenced: an idle helper must not keep the process alive.
     new Worker(THREAD_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer, args: this.args.buffer } }).unref();
@@ -327,6 +339,8 @@ class KernelThread {
     Atomics.store(c, COMPLETED, 0);
     this.seq = (this.seq + 1) & 0x7fff || 1;
     this.chunks = chunks;
+    this.chunksPublished += chunks;
+    for (let i = this.publishDelay; i > 0; i--); // tests: widen the window in which the words are new and the ticket old
     Atomics.store(c, TICKET, (this.seq << 16) | (chunks << 8));
     Atomics.store(c, SEQ, this.seq);
     Atomics.notify(c, SEQ);
