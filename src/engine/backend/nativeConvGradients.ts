@@ -20,15 +20,19 @@ function convInfo(inputShape: number[], filterShape: number[], g: ConvGeometry, 
     filterShape as [number, number, number, number], g.strides, g.dilations, g.pad, g.dimRoundingMode, depthwise);
 }
 
-/** The 14 ints the C kernels read as a convolution geometry, written to the heap (freed by the caller). */
-function writeGeometry(native: NativeKernels, info: tf.backend_util.Conv2DInfo): number {
-  const ptr = native.malloc(14 * 4);
-  new Int32Array(native.buffer, ptr, 14).set([
-    info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
-    info.outChannels,
-  ]);
-  return ptr;
+/** Runs `work` with the 14 ints the C kernels read as a convolution geometry written to the heap (freed after). */
+function withGeometry(native: NativeKernels, info: tf.backend_util.Conv2DInfo, work: (geometry: number) => void): void {
+  const geometry = native.malloc(14 * 4);
+  try {
+    new Int32Array(native.buffer, geometry, 14).set([
+      info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
+      info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
+      info.outChannels,
+    ]);
+    work(geometry);
+  } finally {
+    native.free(geometry);
+  }
 }
 
 /** Runs a filter-gradient kernel over the output rows, one float64 accumulator per chunk (added in order); writes the sum to dw. */
@@ -36,18 +40,18 @@ function filterGradient(
   native: NativeKernels, name: 'depthwise_filter_grad' | 'conv_filter_grad', info: tf.backend_util.Conv2DInfo,
   x: tf.TensorInfo, dy: tf.TensorInfo, dw: tf.TensorInfo, weights: number,
 ): void {
-  const geometry = writeGeometry(native, info);
   const accBytes = 8 * weights, rows = info.batchSize * info.outHeight;
   const slots = native.reductionSlots(rows, info.outWidth * weights, accBytes);
-  const { raw, acc } = native.zeroedAccumulators(slots, weights);
-  try {
-    const xOff = native.offset(x), dyOff = native.offset(dy);
-    native.runReduction(name, rows, slots, accBytes, (r0, r1, slot) => [geometry, xOff, dyOff, acc + slot, r0, r1]);
-    native.sumAccumulators(acc, slots, weights, native.offset(dw));
-  } finally {
-    native.free(raw);
-    native.free(geometry);
-  }
+  withGeometry(native, info, (geometry) => {
+    const { raw, acc } = native.zeroedAccumulators(slots, weights);
+    try {
+      const xOff = native.offset(x), dyOff = native.offset(dy);
+      native.runReduction(name, rows, slots, accBytes, (r0, r1, slot) => [geometry, xOff, dyOff, acc + slot, r0, r1]);
+      native.sumAccumulators(acc, slots, weights, native.offset(dw));
+    } finally {
+      native.free(raw);
+    }
+  });
 }
 
 /** dx ([N, H, W, C]) from dy and the filter. */
@@ -55,15 +59,10 @@ export function depthwiseInputGradientNative(
   native: NativeKernels, inputShape: number[], dy: tf.TensorInfo, filter: tf.TensorInfo, dx: tf.TensorInfo, g: ConvGeometry,
 ): void {
   const info = convInfo(inputShape, filter.shape, g);
-  const geometry = writeGeometry(native, info);
-  try {
-    const dyOff = native.offset(dy), wOff = native.offset(filter), dxOff = native.offset(dx);
-    const rows = info.batchSize * info.inHeight;
-    native.run('depthwise_input_grad', rows, info.inWidth * info.inChannels * info.filterHeight * info.filterWidth,
-      (r0, r1) => [geometry, dyOff, wOff, dxOff, r0, r1]);
-  } finally {
-    native.free(geometry);
-  }
+  const dyOff = native.offset(dy), wOff = native.offset(filter), dxOff = native.offset(dx);
+  const rows = info.batchSize * info.inHeight;
+  withGeometry(native, info, (geometry) => native.run('depthwise_input_grad', rows,
+    info.inWidth * info.inChannels * info.filterHeight * info.filterWidth, (r0, r1) => [geometry, dyOff, wOff, dxOff, r0, r1]));
 }
 
 /** dw ([KH, KW, C, 1]) of a depthwise convolution from x and dy. */
@@ -96,17 +95,12 @@ export function depthwiseForwardNative(
   activation: number, y: tf.TensorInfo,
 ): void {
   const info = convInfo(x.shape, filter.shape, g);
-  const geometry = writeGeometry(native, info);
-  try {
-    const xOff = native.offset(x), wOff = native.offset(filter), yOff = native.offset(y);
-    const rows = info.batchSize * info.outHeight;
-    native.run('depthwise_forward', rows, info.outWidth * info.inChannels * info.filterHeight * info.filterWidth,
-      (r0, r1) => [geometry, xOff, wOff, yOff, r0, r1]);
-    if (bias || activation !== 0) {
-      const biasOff = bias ? native.offset(bias) : 0, C = info.inChannels;
-      native.run('bias_activation', rows * info.outWidth, C, (r0, r1) => [yOff, biasOff, C, activation, r0, r1]);
-    }
-  } finally {
-    native.free(geometry);
+  const xOff = native.offset(x), wOff = native.offset(filter), yOff = native.offset(y);
+  const rows = info.batchSize * info.outHeight;
+  withGeometry(native, info, (geometry) => native.run('depthwise_forward', rows,
+    info.outWidth * info.inChannels * info.filterHeight * info.filterWidth, (r0, r1) => [geometry, xOff, wOff, yOff, r0, r1]));
+  if (bias || activation !== 0) {
+    const biasOff = bias ? native.offset(bias) : 0, C = info.inChannels;
+    native.run('bias_activation', rows * info.outWidth, C, (r0, r1) => [yOff, biasOff, C, activation, r0, r1]);
   }
 }
